@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: pages, map builders, cached queries."""

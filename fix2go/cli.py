@@ -1,0 +1,59 @@
+"""The ``fix2go`` command line: a thin typer shell over ``ingest``, ``spatial`` and ``dashboard``.
+
+Each command group lives in ``fix2go/commands/<name>.py`` and exposes ``register(app)``.
+Errors the project raises on purpose (:class:`spatial.errors.Fix2GoError`) are printed as one
+line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from spatial.errors import Fix2GoError
+
+# Command modules, in the order their commands appear in `fix2go --help`.
+COMMAND_MODULES = (
+    "db",
+    "boundaries",
+    "demo",
+)
+
+app = typer.Typer(
+    name="fix2go",
+    help=(
+        "Fix2Go Spatial: the GIS back office of a crowdsourced road-complaint service. "
+        "Reports are stored as PostGIS points, routed to the competent agency, merged into "
+        "incidents and analysed for hotspots. Without DATABASE_URL an embedded PostGIS "
+        "cluster under .fix2go/ is used (started on demand)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"fix2go.commands.{_name}").register(app)
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning project errors into one-line messages."""
+    try:
+        app(standalone_mode=False)
+    except Fix2GoError as exc:
+        print(f"fix2go: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("fix2go: aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

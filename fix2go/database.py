@@ -1,0 +1,63 @@
+"""Which database the app uses, and getting it ready: the one place that wires settings to
+the embedded cluster and to the ``spatial.postgis`` gateway."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from fix2go import embedded
+from fix2go.settings import SQL_DIR, Settings, load
+from spatial.postgis.engine import make_engine
+from spatial.postgis.migrate import migrate
+
+
+def database_url(settings: Settings | None = None, *, start: bool = True) -> str:
+    """The SQLAlchemy URL of the app's database.
+
+    With ``DATABASE_URL`` set, that URL (nothing is started). Otherwise the embedded
+    cluster's ``fix2go`` database, starting the cluster and creating the database when
+    ``start`` is true.
+    """
+    settings = settings or load()
+    if settings.database_url is not None:
+        return settings.database_url
+    cluster = embedded.cluster_for(settings)
+    if start:
+        embedded.start(cluster)
+        ensure_database(cluster.url("postgres"), embedded.DATABASE)
+    return cluster.url()
+
+
+def ensure_database(admin_url: str, name: str) -> bool:
+    """Create database ``name`` through ``admin_url`` when it does not exist; True if created."""
+    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if exists:
+                return False
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            return True
+    finally:
+        engine.dispose()
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop database ``name`` (closing its other connections first)."""
+    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()
+
+
+def get_engine(settings: Settings | None = None, *, migrated: bool = True) -> Engine:
+    """An engine on the app's database, started and (by default) migrated to the latest schema."""
+    engine = make_engine(database_url(settings))
+    if migrated:
+        migrate(engine, SQL_DIR)
+    return engine

@@ -1,0 +1,1 @@
+"""Sources to canonical reports: readers, validation, privacy, batch loading."""

@@ -1,0 +1,1 @@
+"""The GIS core: pure functions over GeoDataFrames, plus ``spatial.postgis``, the one database gateway."""
