@@ -4,7 +4,7 @@ the embedded cluster and to the ``spatial.postgis`` gateway."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from fix2go import embedded
 from fix2go.settings import SQL_DIR, Settings, load
@@ -30,19 +30,25 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
 
 
 def ensure_database(admin_url: str, name: str) -> bool:
-    """Create database ``name`` through ``admin_url`` when it does not exist; True if created."""
+    """Create database ``name`` through ``admin_url`` when it does not exist, with PostGIS
+    enabled; True if created."""
     engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             exists = conn.execute(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
             ).scalar()
-            if exists:
-                return False
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            return True
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     finally:
         engine.dispose()
+    db = make_engine(make_url(admin_url).set(database=name), isolation_level="AUTOCOMMIT")
+    try:
+        with db.connect() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+    finally:
+        db.dispose()
+    return not exists
 
 
 def drop_database(admin_url: str, name: str) -> None:

@@ -23,7 +23,9 @@ def start() -> None:
     settings = load()
     if not settings.embedded:
         typer.echo("DATABASE_URL is set: using that server, nothing to start.")
-        check_connection(make_engine(settings.database_url or ""))
+        engine = make_engine(settings.database_url or "")
+        typer.echo(f"postgis {check_connection(engine)} reachable")
+        engine.dispose()
         return
     cluster = embedded.cluster_for(settings)
     started = embedded.start(cluster)
@@ -59,7 +61,7 @@ def status() -> None:
     engine = make_engine(url)
     version = check_connection(engine)
     typer.echo(f"database: {engine.url.render_as_string(hide_password=True)}")
-    typer.echo(f"postgis: {version.split(' ')[1] if ' ' in version else version}")
+    typer.echo(f"postgis: {version}")
     from spatial.postgis.migrate import applied_migrations, migration_files
 
     applied = applied_migrations(engine)

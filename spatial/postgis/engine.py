@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from spatial.errors import DatabaseError
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+def make_engine(url: str | sa.URL, **kwargs: object) -> Engine:
     """Create an engine for ``url`` (``postgresql+psycopg://``), checking connections on use.
 
     Raises
@@ -20,6 +20,8 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     DatabaseError
         When the URL does not use the psycopg 3 driver.
     """
+    if isinstance(url, sa.URL):
+        url = url.render_as_string(hide_password=False)
     if not url.startswith("postgresql+psycopg://"):
         raise DatabaseError(
             f"database URL must start with 'postgresql+psycopg://', got {url.split('://')[0]!r}://...; "
@@ -28,11 +30,18 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
 
 
-def check_connection(engine: Engine) -> str:
-    """Connect once and return the PostGIS version, or raise a one-line :class:`DatabaseError`."""
+def check_connection(engine: Engine, *, postgis: bool = True) -> str:
+    """Connect once and return the PostGIS (or, with ``postgis=False``, the server) version.
+
+    Raises
+    ------
+    DatabaseError
+        One line saying what failed and how to start or fix the database.
+    """
+    query = "SELECT postgis_lib_version()" if postgis else "SHOW server_version"
     try:
         with engine.connect() as conn:
-            return str(conn.execute(sa.text("SELECT postgis_full_version()")).scalar_one())
+            return str(conn.execute(sa.text(query)).scalar_one())
     except sa.exc.OperationalError as exc:
         raise DatabaseError(
             f"cannot connect to {engine.url.render_as_string(hide_password=True)}: "
