@@ -53,7 +53,12 @@ def test_defects_on_land_and_gps_noise(data) -> None:  # type: ignore[no-untyped
     on_land = shapely.contains_xy(land(), new["true_lng"].to_numpy(), new["true_lat"].to_numpy())
     # base defects are sampled on land; only 30-60 m neighbours of coastal ones may be off it
     assert on_land.mean() > 0.99
-    d = _dist_m(rep["latitude"].astype(float), rep["longitude"].astype(float), new["true_lat"], new["true_lng"])
+    d = _dist_m(
+        rep["latitude"].astype(float),
+        rep["longitude"].astype(float),
+        new["true_lat"],
+        new["true_lng"],
+    )
     assert d.min() >= 4.0 and d.max() <= 31.0
     assert set(new["category"]) <= set(category_codes())
 
@@ -62,7 +67,9 @@ def test_reports_per_defect_heavy_tailed_and_spread_over_days(data) -> None:  # 
     t = data.truth.dropna(subset=["defect_id"])
     sizes = t.groupby("defect_id").size()
     assert sizes.min() == 1 and sizes.max() >= 12 and sizes.median() <= 2
-    ts = pd.to_datetime(data.reports.loc[t.index, "created_at"], format="ISO8601", utc=True, errors="coerce")
+    ts = pd.to_datetime(
+        data.reports.loc[t.index, "created_at"], format="ISO8601", utc=True, errors="coerce"
+    )
     spans = ts.groupby(t["defect_id"]).agg(lambda s: (s.max() - s.min()).total_seconds() / 86400)
     assert spans[sizes[sizes >= 5].index].median() > 1.0
 
@@ -78,7 +85,9 @@ def test_hard_cases_present(data) -> None:  # type: ignore[no-untyped-def]
     assert ((dist <= 5) & ~same).any()  # different categories at one spot
     ts = pd.to_datetime(data.reports["created_at"], format="ISO8601", utc=True, errors="coerce")
     first = ts.groupby(data.truth["defect_id"]).min().reindex(d["defect_id"]).to_numpy()
-    gap_days = np.abs((first[:, None] - first[None, :]).astype("timedelta64[s]").astype(float)) / 86400
+    gap_days = (
+        np.abs((first[:, None] - first[None, :]).astype("timedelta64[s]").astype(float)) / 86400
+    )
     assert ((dist <= 5) & same & (gap_days >= 60)).any()  # recurrence months later
 
 
