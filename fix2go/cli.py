@@ -41,7 +41,8 @@ for _name in COMMAND_MODULES:
 def main() -> None:
     """Console-script entry point: run the app, turning project errors into one-line messages."""
     try:
-        app(standalone_mode=False)
+        # with standalone_mode=False click returns the code of a typer.Exit instead of raising
+        code = app(standalone_mode=False)
     except Fix2GoError as exc:
         print(f"fix2go: error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -57,3 +58,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code if isinstance(code, int) else 0)
