@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from spatial.errors import DatabaseError
 from fix2go.settings import Settings
+from spatial.errors import DatabaseError
 
 SUPERUSER = "fix2go"
 DATABASE = "fix2go"
@@ -110,9 +110,7 @@ def cluster_for(settings: Settings) -> Cluster:
         if not _user_can_traverse(run_as, settings.home):
             digest = hashlib.sha256(str(settings.home).encode()).hexdigest()[:10]
             root = Path("/var/tmp") / f"fix2go-{digest}" / "pg"
-    return Cluster(
-        root=root, bindir=settings.pg_bindir, run_as=run_as, first_port=settings.db_port
-    )
+    return Cluster(root=root, bindir=settings.pg_bindir, run_as=run_as, first_port=settings.db_port)
 
 
 def _run(cluster: Cluster, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -123,8 +121,7 @@ def _run(cluster: Cluster, args: list[str], check: bool = True) -> subprocess.Co
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise DatabaseError(
-            f"{args[0]} failed: {detail[-1] if detail else 'no output'} "
-            f"(see {cluster.logfile})"
+            f"{args[0]} failed: {detail[-1] if detail else 'no output'} (see {cluster.logfile})"
         )
     return result
 
@@ -193,7 +190,9 @@ def initialise(cluster: Cluster) -> None:
 def is_running(cluster: Cluster) -> bool:
     if not is_initialised(cluster):
         return False
-    return _run(cluster, ["pg_ctl", "status", "-D", str(cluster.datadir)], check=False).returncode == 0
+    return (
+        _run(cluster, ["pg_ctl", "status", "-D", str(cluster.datadir)], check=False).returncode == 0
+    )
 
 
 def start(cluster: Cluster) -> bool:

@@ -112,7 +112,9 @@ def validate_layer(gdf: gpd.GeoDataFrame, layer: Layer, source: str) -> Validate
     if layer not in LAYERS:
         raise BoundaryError(f"{source}: unknown layer {layer!r}; use one of {', '.join(LAYERS)}")
     if len(gdf) == 0:
-        raise BoundaryError(f"{source}: the layer has no features; export it again with its polygons")
+        raise BoundaryError(
+            f"{source}: the layer has no features; export it again with its polygons"
+        )
     if gdf.crs is None:
         raise BoundaryError(
             f"{source}: the layer has no CRS, so its coordinates cannot be placed; "
@@ -172,7 +174,9 @@ def validate_layer(gdf: gpd.GeoDataFrame, layer: Layer, source: str) -> Validate
     invalid = ~geoms.is_valid
     if invalid.any():
         names = ", ".join(codes[invalid].head(5))
-        notes.append(f"repaired {int(invalid.sum())} invalid geometr(y/ies) with make_valid: {names}")
+        notes.append(
+            f"repaired {int(invalid.sum())} invalid geometr(y/ies) with make_valid: {names}"
+        )
         geoms = geoms.where(~invalid, shapely.make_valid(geoms.to_numpy()))
     multi = gpd.GeoSeries([_to_multipolygon(g) for g in geoms], index=gdf.index, crs=STORAGE_EPSG)
     if (shapely.area(multi.to_numpy()) == 0).any():  # lon/lat area: only zero matters

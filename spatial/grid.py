@@ -36,7 +36,9 @@ def points_to_cells(points: gpd.GeoSeries | gpd.GeoDataFrame, resolution: int) -
     if ok.any():
         xs = geoms[ok].x.to_numpy()
         ys = geoms[ok].y.to_numpy()
-        cells = [h3.str_to_int(h3.latlng_to_cell(y, x, resolution)) for x, y in zip(xs, ys, strict=True)]
+        cells = [
+            h3.str_to_int(h3.latlng_to_cell(y, x, resolution)) for x, y in zip(xs, ys, strict=True)
+        ]
         out.loc[ok] = np.asarray(cells, dtype=np.int64)
     return out
 

@@ -101,7 +101,9 @@ def reset(
     drop_database(cluster.url("postgres"), embedded.DATABASE)
     ensure_database(cluster.url("postgres"), embedded.DATABASE)
     applied = migrate(make_engine(cluster.url()), SQL_DIR)
-    typer.echo(f"reset: database {embedded.DATABASE!r} recreated, {len(applied)} migrations applied")
+    typer.echo(
+        f"reset: database {embedded.DATABASE!r} recreated, {len(applied)} migrations applied"
+    )
 
 
 def register(app: typer.Typer) -> None:

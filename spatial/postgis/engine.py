@@ -27,7 +27,7 @@ def make_engine(url: str | sa.URL, **kwargs: object) -> Engine:
             f"database URL must start with 'postgresql+psycopg://', got {url.split('://')[0]!r}://...; "
             "spell it postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
         )
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
 def check_connection(engine: Engine, *, postgis: bool = True) -> str:

@@ -88,9 +88,8 @@ def split_statements(sql: str) -> list[Statement]:
             continue
         if ch == "\n":
             line += 1
-        if not buf or not "".join(buf).strip():
-            if not ch.isspace():
-                start_line = line
+        if (not buf or not "".join(buf).strip()) and not ch.isspace():
+            start_line = line
         buf.append(ch)
         i += 1
     text = "".join(buf).strip()

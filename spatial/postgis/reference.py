@@ -26,7 +26,10 @@ def load_categories(conn: Connection) -> int:
 
 def load_agencies(conn: Connection, agencies: pd.DataFrame) -> int:
     """Upsert agencies (columns ``code, name_en, name_ar, kind``)."""
-    rows = agencies[["code", "name_en", "name_ar", "kind"]].to_dict("records")
+    rows = [
+        {str(k): v for k, v in r.items()}
+        for r in agencies[["code", "name_en", "name_ar", "kind"]].to_dict("records")
+    ]
     conn.execute(
         sa.text(
             "INSERT INTO agencies (code, name_en, name_ar, kind) "
@@ -41,7 +44,10 @@ def load_agencies(conn: Connection, agencies: pd.DataFrame) -> int:
 def load_routing_rules(conn: Connection, rules: pd.DataFrame) -> int:
     """Replace the routing rules (columns ``authority_code, category, agency_code``)."""
     conn.execute(sa.text("DELETE FROM routing_rules"))
-    rows = rules[["authority_code", "category", "agency_code"]].to_dict("records")
+    rows = [
+        {str(k): v for k, v in r.items()}
+        for r in rules[["authority_code", "category", "agency_code"]].to_dict("records")
+    ]
     if rows:
         conn.execute(
             sa.text(

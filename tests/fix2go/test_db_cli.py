@@ -26,7 +26,11 @@ def _free_port() -> int:
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "fix2go", *args], env=env, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "fix2go", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
@@ -92,8 +96,8 @@ def test_db_start_as_a_normal_user(tmp_path: Path) -> None:
     text = report.read_text() if report.exists() else "no report"
     subprocess.run(["rm", "-rf", str(home)], check=False)
     assert os.waitstatus_to_exitcode(status) == 0, text
-    run_as, started, running, owner, root = text.split("|")
+    run_as, started, running, owner_uid, root = text.split("|")
     assert run_as == "None"  # not root: the server runs as the calling user, no runuser
     assert started == "True" and running == "True"
-    assert int(owner) == user.pw_uid
+    assert int(owner_uid) == user.pw_uid
     assert root == str(home / "pg")

@@ -20,7 +20,9 @@ from spatial.postgis.boundaries import boundary_versions, read_layer
 DATA = load().data_dir
 
 
-def _layer(geoms: list[object], codes: list[str | None] | None = None, crs: object = 4326) -> gpd.GeoDataFrame:
+def _layer(
+    geoms: list[object], codes: list[str | None] | None = None, crs: object = 4326
+) -> gpd.GeoDataFrame:
     codes = codes if codes is not None else [f"X{i}" for i in range(len(geoms))]
     return gpd.GeoDataFrame(
         {"code": codes, "name_en": [f"Area {c}" for c in codes]}, geometry=geoms, crs=crs
@@ -60,7 +62,10 @@ def test_projected_layer_is_reprojected_to_4326() -> None:
         (_layer([LineString([(50.5, 26.0), (50.6, 26.1)])]), "polygons only"),
         (_layer([box(50.5, 26.0, 50.6, 26.1)], crs=None), "no CRS"),
         (_layer([None]), "without geometry"),
-        (_layer([box(0, 0, 1, 1), box(1, 1, 2, 2)], codes=["A", "A"]), "must be unique, repeated: A"),
+        (
+            _layer([box(0, 0, 1, 1), box(1, 1, 2, 2)], codes=["A", "A"]),
+            "must be unique, repeated: A",
+        ),
         (_layer([box(0, 0, 1, 1)], codes=[None]), "empty 'code'"),
     ],
     ids=["empty", "points", "lines", "no-crs", "none-geometry", "dup-code", "no-code"],
@@ -71,7 +76,7 @@ def test_bad_layers_are_refused(gdf: gpd.GeoDataFrame, match: str) -> None:
 
 
 def test_road_authorities_need_their_attributes() -> None:
-    with pytest.raises(BoundaryError, match="missing attribute.*kind, precedence, default_agency"):
+    with pytest.raises(BoundaryError, match=r"missing attribute.*kind, precedence, default_agency"):
         validate_layer(_layer([box(0, 0, 1, 1)]), "road_authorities", "ra.geojson")
 
 
@@ -118,7 +123,7 @@ def test_bad_layer_leaves_loaded_layer_untouched(conn: Connection, tmp_path: Pat
     before = boundary_versions(conn, "governorates")
     path = tmp_path / "points.geojson"
     _layer([Point(50.5, 26.0)]).to_file(path, driver="GeoJSON")
-    with pytest.raises(BoundaryError, match="points.geojson: a boundary layer must hold polygons"):
+    with pytest.raises(BoundaryError, match=r"points.geojson: a boundary layer must hold polygons"):
         load_boundary_file(conn, path, "governorates")
     assert boundary_versions(conn, "governorates") == before
 

@@ -30,7 +30,7 @@ def test_split_respects_quotes_dollar_bodies_and_comments() -> None:
 
 def test_bad_file_names_are_refused(tmp_path: Path) -> None:
     (tmp_path / "1_bad.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="NNN_snake_case.sql"):
+    with pytest.raises(MigrationError, match=r"NNN_snake_case\.sql"):
         migration_files(tmp_path)
 
 
