@@ -65,10 +65,7 @@ def test_db_start_status_url_stop_as_root(tmp_path: Path) -> None:
 
 def test_db_start_as_a_normal_user(tmp_path: Path) -> None:
     """Fork, drop to the unprivileged `postgres` user, start and stop a cluster there."""
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-    else:
-        user = pwd.getpwuid(os.geteuid())
+    user = pwd.getpwnam("postgres") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
     home = Path("/var/tmp") / f"fix2go-usertest-{os.getpid()}"
     home.mkdir(mode=0o755, exist_ok=True)
     os.chown(home, user.pw_uid, user.pw_gid)
@@ -96,8 +93,8 @@ def test_db_start_as_a_normal_user(tmp_path: Path) -> None:
     text = report.read_text() if report.exists() else "no report"
     subprocess.run(["rm", "-rf", str(home)], check=False)
     assert os.waitstatus_to_exitcode(status) == 0, text
-    run_as, started, running, owner_uid, root = text.split("|")
+    run_as, was_started, was_running, owner_uid, root = text.split("|")
     assert run_as == "None"  # not root: the server runs as the calling user, no runuser
-    assert started == "True" and running == "True"
+    assert was_started == "True" and was_running == "True"
     assert int(owner_uid) == user.pw_uid
     assert root == str(home / "pg")
