@@ -115,6 +115,85 @@ class RoutingConfig:
                 )
 
 
+SUBDIVIDE_CELL_M = 1000.0
+"""Polygons are cut into pieces on a grid of this cell size (metres) before indexing, so each
+containment or distance test touches a few dozen vertices instead of a whole coastline."""
+
+
+@dataclass(frozen=True, eq=False)
+class PieceIndex:
+    """Polygons cut into small pieces (UTM 39N), indexed by an STRtree; ``owner[i]`` is the row
+    of the polygon that piece ``i`` belongs to."""
+
+    pieces: npt.NDArray[np.object_]
+    owner: npt.NDArray[np.int64]
+    n_owners: int
+    tree: STRtree
+
+    @classmethod
+    def build(cls, polygons_m: npt.NDArray[np.object_], cell_m: float) -> PieceIndex:
+        """Cut ``polygons_m`` on a ``cell_m`` grid and index the pieces."""
+        n = len(polygons_m)
+        if n == 0:
+            empty = np.empty(0, dtype=object)
+            return cls(empty, np.empty(0, dtype=np.int64), 0, STRtree(empty))
+        xmin, ymin, xmax, ymax = shapely.total_bounds(polygons_m)
+        xs = np.arange(np.floor(xmin / cell_m) * cell_m, xmax + cell_m, cell_m)
+        ys = np.arange(np.floor(ymin / cell_m) * cell_m, ymax + cell_m, cell_m)
+        gx, gy = np.meshgrid(xs[:-1], ys[:-1])
+        cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell_m, gy.ravel() + cell_m)
+        cell_idx, poly_idx = STRtree(polygons_m).query(cells, predicate="intersects")
+        clipped = shapely.intersection(polygons_m[poly_idx], cells[cell_idx])
+        parts, part_of = shapely.get_parts(clipped, return_index=True)
+        keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (
+            shapely.area(parts) > 0
+        )
+        pieces = np.asarray(parts[keep], dtype=object)
+        shapely.prepare(pieces)
+        owner = poly_idx[part_of[keep]].astype(np.int64)
+        return cls(pieces, owner, n, STRtree(pieces))
+
+    def owners_at(
+        self, points: npt.NDArray[np.object_]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The smallest and second-smallest owner intersecting each point (-1 if none)."""
+        first = np.full(len(points), -1, dtype=np.int64)
+        second = np.full(len(points), -1, dtype=np.int64)
+        if len(points) == 0 or self.n_owners == 0:
+            return first, second
+        pi, ti = self.tree.query(points, predicate="intersects")
+        key = np.unique(pi.astype(np.int64) * self.n_owners + self.owner[ti])
+        pi, own = key // self.n_owners, key % self.n_owners
+        is_first = np.ones(len(key), dtype=bool)
+        is_first[1:] = pi[1:] != pi[:-1]
+        first[pi[is_first]] = own[is_first]
+        is_second = np.zeros(len(key), dtype=bool)
+        is_second[1:] = ~is_first[1:] & is_first[:-1]
+        second[pi[is_second]] = own[is_second]
+        return first, second
+
+    def nearest(
+        self, points: npt.NDArray[np.object_], max_distance_m: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Nearest owner within ``max_distance_m`` of each point (-1 if none) and its distance;
+        equidistant owners resolve to the smallest."""
+        idx = np.full(len(points), -1, dtype=np.int64)
+        dist = np.full(len(points), np.nan)
+        if len(points) == 0 or self.n_owners == 0:
+            return idx, dist
+        (pi, ti), d = self.tree.query_nearest(
+            points, max_distance=max_distance_m, return_distance=True, all_matches=True
+        )
+        own = self.owner[ti]
+        order = np.lexsort((own, d, pi))
+        pi, own, d = pi[order], own[order], d[order]
+        keep = np.ones(len(pi), dtype=bool)
+        keep[1:] = pi[1:] != pi[:-1]
+        idx[pi[keep]] = own[keep]
+        dist[pi[keep]] = d[keep]
+        return idx, dist
+
+
 @dataclass(frozen=True, eq=False)
 class BoundaryLayers:
     """Boundary layers prepared once for routing (build with :func:`prepare_layers`).
@@ -125,15 +204,12 @@ class BoundaryLayers:
 
     config: RoutingConfig
     gov_codes: npt.NDArray[np.object_]
-    gov_geoms_m: npt.NDArray[np.object_]
-    gov_tree: STRtree
+    governorates: PieceIndex
     auth: pd.DataFrame  # code, name_en, name_ar, kind, precedence, default_agency (0..n-1 index)
-    auth_geoms_m: npt.NDArray[np.object_]
-    auth_tree: STRtree
+    authorities: PieceIndex
     #: where each authority wins (its polygon minus higher-precedence ones): boundaries
     #: between agencies are edges of these
-    auth_effective_m: npt.NDArray[np.object_]
-    auth_effective_tree: STRtree
+    effective: PieceIndex
     categories: tuple[str, ...]  # column k of the tables; column len(categories) = unknown
     agencies: tuple[str, ...]
     agency_table: npt.NDArray[np.int64]  # [authority, category] -> index into agencies
@@ -258,7 +334,6 @@ def prepare_layers(
     for j, geom in enumerate(auth_geoms_m):
         effective[j] = shapely.make_valid(shapely.difference(geom, covered))
         covered = shapely.union(covered, geom)
-    shapely.prepare(effective)
 
     # Rules: dense [authority, category] table; an extra last column for unknown categories.
     dup_rules = rules.duplicated(["authority_code", "category"])
@@ -292,13 +367,10 @@ def prepare_layers(
     return BoundaryLayers(
         config=config,
         gov_codes=gov["code"].astype(str).to_numpy(dtype=object),
-        gov_geoms_m=gov_geoms_m,
-        gov_tree=STRtree(gov_geoms_m),
+        governorates=PieceIndex.build(gov_geoms_m, SUBDIVIDE_CELL_M),
         auth=auth,
-        auth_geoms_m=auth_geoms_m,
-        auth_tree=STRtree(auth_geoms_m),
-        auth_effective_m=effective,
-        auth_effective_tree=STRtree(effective),
+        authorities=PieceIndex.build(auth_geoms_m, SUBDIVIDE_CELL_M),
+        effective=PieceIndex.build(effective, SUBDIVIDE_CELL_M),
         categories=categories,
         agencies=agencies,
         agency_table=agency_table,
@@ -313,40 +385,6 @@ def prepare_layers(
 def _nullable_strings(series: pd.Series) -> npt.NDArray[np.object_]:
     values = series.astype(object).to_numpy(dtype=object)
     return np.array([v if isinstance(v, str) and v else None for v in values], dtype=object)
-
-
-def _contains_first(
-    tree: STRtree, points: npt.NDArray[np.object_], n_tree: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """For each point: the smallest tree index intersecting it (-1 if none) and the number of
-    polygons intersecting it."""
-    pi, ti = tree.query(points, predicate="intersects")
-    first = np.full(len(points), n_tree, dtype=np.int64)
-    np.minimum.at(first, pi, ti)
-    first[first == n_tree] = -1
-    count = np.bincount(pi, minlength=len(points)).astype(np.int64)
-    return first, count
-
-
-def _nearest_within(
-    tree: STRtree, points: npt.NDArray[np.object_], max_distance_m: float
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Nearest tree index within ``max_distance_m`` of each point (-1 if none), and distance."""
-    idx = np.full(len(points), -1, dtype=np.int64)
-    dist = np.full(len(points), np.nan)
-    if len(points) == 0:
-        return idx, dist
-    (pi, ti), d = tree.query_nearest(
-        points, max_distance=max_distance_m, return_distance=True, all_matches=True
-    )
-    # all_matches keeps equidistant ties; keep the smallest tree index of each point.
-    order = np.lexsort((ti, pi))
-    pi, ti, d = pi[order], ti[order], d[order]
-    keep = np.ones(len(pi), dtype=bool)
-    keep[1:] = pi[1:] != pi[:-1]
-    idx[pi[keep]] = ti[keep]
-    dist[pi[keep]] = d[keep]
-    return idx, dist
 
 
 def _fmt_m(values: npt.ArrayLike) -> pd.Series:
@@ -427,28 +465,27 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
 
     # Category index per report; unknown or missing categories use the last (default) column.
     n_cat = len(layers.categories)
-    cat_codes = pd.Categorical(
-        reports["category"].astype(object).to_numpy(), categories=list(layers.categories)
-    ).codes.astype(np.int64)
-    cat_codes[cat_codes < 0] = n_cat
-    cat_l = cat_codes[live]
     raw_cat = reports["category"].astype(object).to_numpy()
+    cat_codes = pd.Index(list(layers.categories), dtype=object).get_indexer(raw_cat)
+    cat_codes = np.where(cat_codes < 0, n_cat, cat_codes).astype(np.int64)
+    cat_l = cat_codes[live]
 
     # --- governorate: containment, else nearest within tolerance --------------------------
     gov_code = np.full(n, None, dtype=object)
-    g_first, _ = _contains_first(layers.gov_tree, lp, len(layers.gov_codes))
+    g_first, _ = layers.governorates.owners_at(lp)
     g_out = np.flatnonzero(g_first < 0)
-    g_near, _ = _nearest_within(layers.gov_tree, lp[g_out], cfg.outside_tolerance_m)
+    g_near, _ = layers.governorates.nearest(lp[g_out], cfg.outside_tolerance_m)
     g_first[g_out] = g_near
     ok = g_first >= 0
     gov_code[live[ok]] = layers.gov_codes[g_first[ok]]
 
     # --- road authority: highest precedence containing, else nearest within tolerance -----
-    n_auth = len(layers.auth)
-    a_win, a_count = _contains_first(layers.auth_tree, lp, n_auth)
+    # (authorities are ordered by precedence, so the smallest owner index wins; the second
+    # one is the authority underneath, e.g. the municipal area under a corridor)
+    a_win, under = layers.authorities.owners_at(lp)
     inside = a_win >= 0
     a_out = np.flatnonzero(~inside)
-    a_near, a_dist = _nearest_within(layers.auth_effective_tree, lp[a_out], cfg.outside_tolerance_m)
+    a_near, a_dist = layers.effective.nearest(lp[a_out], cfg.outside_tolerance_m)
     a_win[a_out] = a_near
     d_own = np.zeros(len(lp))
     d_own[a_out] = np.where(a_near >= 0, a_dist, np.nan)
@@ -458,17 +495,6 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     agency_idx = layers.agency_table[a_idx, cat_l]
     ruled = layers.has_rule[a_idx, cat_l]
 
-    # Authorities underneath the winner (for the reason), e.g. the municipal area under a corridor.
-    under = np.full(len(lp), -1, dtype=np.int64)
-    multi = np.flatnonzero(inside & (a_count > 1))
-    if len(multi):
-        pi, ti = layers.auth_tree.query(lp[multi], predicate="intersects")
-        other = ti != a_win[multi][pi]
-        pi, ti = pi[other], ti[other]
-        nxt = np.full(len(multi), n_auth, dtype=np.int64)
-        np.minimum.at(nxt, pi, ti)
-        under[multi] = np.where(nxt < n_auth, nxt, -1)
-
     # --- boundary band: distance to the nearest area of a different agency ----------------
     band = cfg.boundary_band_m
     cand = np.flatnonzero(routable)
@@ -476,19 +502,18 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     other_auth = np.full(len(lp), -1, dtype=np.int64)
     if len(cand):
         reach = d_own[cand] + band
-        pi, ti = layers.auth_effective_tree.query(lp[cand], predicate="dwithin", distance=reach)
-        src = cand[pi]
-        differs = layers.agency_table[ti, cat_l[src]] != agency_idx[src]
-        differs &= ti != a_win[src]
-        src, ti = src[differs], ti[differs]
+        pi, ti = layers.effective.tree.query(lp[cand], predicate="dwithin", distance=reach)
+        src, own = cand[pi], layers.effective.owner[ti]
+        differs = (layers.agency_table[own, cat_l[src]] != agency_idx[src]) & (own != a_win[src])
+        src, ti, own = src[differs], ti[differs], own[differs]
         if len(src):
-            d = shapely.distance(lp[src], layers.auth_effective_m[ti])
-            order = np.lexsort((ti, d, src))
-            src, ti, d = src[order], ti[order], d[order]
+            d = shapely.distance(lp[src], layers.effective.pieces[ti])
+            order = np.lexsort((own, d, src))
+            src, own, d = src[order], own[order], d[order]
             keep = np.ones(len(src), dtype=bool)
             keep[1:] = src[1:] != src[:-1]
             d_other[src[keep]] = d[keep]
-            other_auth[src[keep]] = ti[keep]
+            other_auth[src[keep]] = own[keep]
     margin = np.clip(d_other - d_own, 0.0, None)
     near_boundary = routable & (other_auth >= 0) & (margin < band)
 
@@ -589,7 +614,12 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     place_en = np.full(n, None, dtype=object)
     place_ar = np.full(n, None, dtype=object)
     if len(lp) and len(layers.place_en):
-        p_idx, _ = _nearest_within(layers.place_tree, lp, cfg.place_max_distance_m)
+        pi, ti = layers.place_tree.query_nearest(
+            lp, max_distance=cfg.place_max_distance_m, all_matches=True
+        )
+        p_idx = np.full(len(lp), len(layers.place_en), dtype=np.int64)
+        np.minimum.at(p_idx, pi, ti)  # equidistant places: the first one
+        p_idx[p_idx == len(layers.place_en)] = -1
         has = p_idx >= 0
         place_en[live[has]] = layers.place_en[p_idx[has]]
         place_ar[live[has]] = layers.place_ar[p_idx[has]]
