@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "db",
     "boundaries",
     "demo",
+    "bench",
 )
 
 app = typer.Typer(

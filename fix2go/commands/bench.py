@@ -1,0 +1,49 @@
+"""``fix2go bench``: the side-by-side benchmarks of ``benchmarks/``.
+
+Each subcommand runs ``benchmarks.bench_<name>.run(reports=N, seed=S)`` which measures the
+project and its anchor (raw COPY, a PostGIS join, ``ST_ClusterDBSCAN``, scikit-learn) in the
+same run on the same data, prints both times and their ratio, and returns the figures.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import typer
+
+bench_app = typer.Typer(
+    help="Benchmarks: the project side by side with its anchor, in one run, as ratios.",
+    no_args_is_help=True,
+)
+
+BENCHMARKS = {
+    "ingest": "full ingest vs a plain COPY of the same prepared rows into the same indexed table",
+    "route": "routing vs a PostGIS UPDATE ... FROM governorates WHERE ST_Contains join",
+    "dedup": "space-time-category dedup vs PostGIS ST_ClusterDBSCAN and scikit-learn DBSCAN",
+    "dashboard": "planner page first render and filter change in a real browser",
+}
+
+
+def _make(name: str, summary: str) -> None:
+    def command(
+        reports: int = typer.Option(1_000_000, "--reports", help="Generated reports to use."),
+        seed: int = typer.Option(7, "--seed", help="Generator seed."),
+        as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    ) -> None:
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        figures = module.run(reports=reports, seed=seed)
+        if as_json:
+            typer.echo(json.dumps(figures, indent=2, default=str))
+
+    command.__doc__ = f"Benchmark: {summary}."
+    bench_app.command(name)(command)
+
+
+for _name, _summary in BENCHMARKS.items():
+    _make(_name, _summary)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``bench`` group to the CLI."""
+    app.add_typer(bench_app, name="bench")
