@@ -234,14 +234,24 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -
         )
 
 
+def _present(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """True where a geometry is neither missing nor empty."""
+    return ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+
+
 def _polygons_m(gdf: gpd.GeoDataFrame, what: str) -> npt.NDArray[np.object_]:
     check_crs(gdf, STORAGE_EPSG, f"prepare_layers ({what})")
     geoms = gdf.geometry
-    bad = geoms.isna() | geoms.is_empty | ~geoms.geom_type.isin(["Polygon", "MultiPolygon"])
+    arr = np.asarray(geoms.array, dtype=object)
+    polygonal = np.isin(
+        shapely.get_type_id(arr),
+        [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON],
+    )
+    bad = ~_present(arr) | ~polygonal
     if bad.any():
         raise RoutingError(
             f"prepare_layers: {what} has {int(bad.sum())} row(s) without a (Multi)Polygon "
-            f"geometry (first at index {bad[bad].index[0]!r}); drop or repair them"
+            f"geometry (first at index {gdf.index[np.flatnonzero(bad)[0]]!r}); drop or repair them"
         )
     projected = np.asarray(geoms.to_crs(METRIC_EPSG).make_valid().values, dtype=object)
     shapely.prepare(projected)
@@ -361,7 +371,7 @@ def prepare_layers(
 
     # Places: named points for bilingual addresses.
     check_crs(places, STORAGE_EPSG, "prepare_layers (places)")
-    places_ok = places[places.geometry.notna() & ~places.geometry.is_empty]
+    places_ok = places[_present(np.asarray(places.geometry.array, dtype=object))]
     place_geoms_m = np.asarray(places_ok.geometry.to_crs(METRIC_EPSG).values, dtype=object)
 
     return BoundaryLayers(
@@ -447,14 +457,15 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     cfg = layers.config
     n = len(reports)
     geoms = reports.geometry
-    present = (geoms.notna() & ~geoms.is_empty).to_numpy()
-    types = geoms.geom_type.to_numpy()
-    not_point = present & (types != "Point")
+    arr = np.asarray(geoms.array, dtype=object)
+    present = _present(arr)
+    not_point = present & (shapely.get_type_id(arr) != shapely.GeometryType.POINT)
     if not_point.any():
-        first = reports.index[np.flatnonzero(not_point)[0]]
+        i = np.flatnonzero(not_point)[0]
         raise RoutingError(
-            f"assign_jurisdiction: report at index {first!r} has a {types[not_point][0]} "
-            "geometry; reports must be Points (use `.representative_point()` first)"
+            f"assign_jurisdiction: report at index {reports.index[i]!r} has a "
+            f"{arr[i].geom_type} geometry; reports must be Points (use "
+            "`.representative_point()` first)"
         )
 
     pts = np.full(n, None, dtype=object)
