@@ -82,3 +82,13 @@ def load_config(env: Mapping[str, str] | None = None) -> DashboardConfig:
         basemap_attribution=env.get(BASEMAP_ATTR_ENV, ""),
         cache_ttl_s=ttl,
     )
+
+
+def cache_ttl_s(env: Mapping[str, str] | None = None) -> int:
+    """The query cache TTL alone (read at import time of the cached functions)."""
+    env = os.environ if env is None else env
+    try:
+        ttl = int(env.get(TTL_ENV, str(DEFAULT_TTL_S)))
+    except ValueError:
+        return DEFAULT_TTL_S
+    return max(ttl, 0)

@@ -1,0 +1,172 @@
+"""Planner map: KPIs, H3 hexagons, Gi* hot/cold spots, heat map, top hotspots, weekly trend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, i18n, maps, ui
+from dashboard.i18n import t
+from spatial.postgis.dashboard import Filters
+
+RESOLUTIONS = (6, 7, 8, 9)
+DEFAULT_RESOLUTION = 8
+TOP_HOTSPOTS = 10
+FOCUS_HALF_SIZE_DEG = 0.01  # half the side of the box drawn around a focused hotspot
+
+lang = ui.sidebar_common()
+version = data.data_version()
+names = i18n.name_column(lang)
+
+cats = data.categories(version)
+cat_name = dict(zip(cats["code"], cats[names], strict=True))
+govs = data.governorates(version)
+gov_name = dict(zip(govs["code"], govs[names], strict=True))
+ags = data.agencies(version)
+ag_name = dict(zip(ags["code"], ags[names], strict=True))
+lo, hi = data.date_bounds(version)
+
+sb = st.sidebar
+sb.header(t("filters", lang))
+date_from: dt.date | None = None
+date_to: dt.date | None = None
+if lo is not None and hi is not None:
+    picked = sb.date_input(t("date_range", lang), value=(lo, hi), key="dates")
+    if isinstance(picked, tuple) and len(picked) == 2:
+        date_from, date_to = picked
+    elif isinstance(picked, tuple) and len(picked) == 1:
+        date_from = picked[0]
+chosen_cats = sb.multiselect(
+    t("categories", lang), list(cat_name), format_func=cat_name.__getitem__, key="cats"
+)
+gov = sb.selectbox(
+    t("governorate", lang),
+    [None, *gov_name],
+    format_func=lambda c: t("all", lang) if c is None else gov_name[c],
+    key="gov",
+)
+agency = sb.selectbox(
+    t("agency", lang),
+    [None, *ag_name],
+    format_func=lambda c: t("all", lang) if c is None else ag_name[c],
+    key="agency",
+)
+statuses = sb.multiselect(
+    t("status", lang), list(i18n.STATUSES), format_func=lambda s: t(s, lang), key="statuses"
+)
+resolution = sb.select_slider(
+    t("resolution", lang), options=RESOLUTIONS, value=DEFAULT_RESOLUTION, key="res"
+)
+filters = Filters(date_from, date_to, tuple(chosen_cats), gov, agency, tuple(statuses))
+
+st.title(t("page_planner", lang))
+
+k = data.kpis(version, filters)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("kpi_open", lang), f"{k['open_incidents']:,}")
+c2.metric(t("kpi_reports", lang), f"{k['reports_in_period']:,}")
+age = k["median_age_open_days"]
+c3.metric(t("kpi_age", lang), "–" if age is None else f"{age:.1f}")
+share = k["high_confidence_share"]
+c4.metric(t("kpi_confidence", lang), "–" if share is None else f"{share:.0%}")
+
+# Hotspots: the first computed set, preferring all categories together.
+groups = data.hotspot_groups(version)
+hot_res, hot_group, hot_period = DEFAULT_RESOLUTION, None, None
+if not groups.empty:
+    groups = groups.assign(_all=groups["category_group"] != "all").sort_values(
+        ["_all", "resolution", "period"]
+    )
+    first = groups.iloc[0]
+    hot_res, hot_group, hot_period = (
+        int(first["resolution"]),
+        str(first["category_group"]),
+        str(first["period"]),
+    )
+top = data.top_hotspots(version, hot_res, hot_group, hot_period, TOP_HOTSPOTS)
+
+map_col, side_col = st.columns([3, 2])
+with side_col:
+    st.subheader(t("top_hotspots", lang))
+    focus: tuple[float, float] | None = None
+    if top.empty:
+        st.caption(t("no_hotspots", lang))
+    else:
+        st.caption(t("top_hotspots_help", lang))
+        shown = pd.DataFrame(
+            {
+                t("place", lang): top[i18n.place_column(lang)],
+                t("n_incidents", lang): top["n_incidents"],
+                t("trend", lang): top["trend"].map(lambda x: i18n.trend_labels(lang).get(x, x)),
+                t("confidence", lang): top["confidence"].map(
+                    lambda v: "" if pd.isna(v) else f"{int(v)} %"
+                ),
+            }
+        )
+        event = st.dataframe(
+            shown,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="top_table",
+        )
+        rows = event.selection.rows if event is not None else []
+        if rows:
+            row = top.iloc[rows[0]]
+            focus = (float(row["lat"]), float(row["lon"]))
+
+with map_col:
+    names_ = maps.LayerNames(
+        governorates=t("layer_governorates", lang),
+        hexagons=t("layer_hexagons", lang),
+        hotspots=t("layer_hotspots", lang),
+        heat=t("layer_heat", lang),
+        incidents=t("layer_incidents", lang),
+    )
+    outlines = data.governorate_outlines(version)
+    outlines = outlines.assign(name=outlines[names])
+    cells = data.incident_cells(version, filters, resolution)
+    bbox = None
+    if focus is not None:
+        lat, lon = focus
+        d = FOCUS_HALF_SIZE_DEG
+        bbox = (lon - d, lat - d, lon + d, lat + d)
+    incidents = data.incidents_in_view(version, filters, bbox, maps.MAX_INCIDENT_MARKERS)
+    m = ui.new_map(focus, maps.FOCUS_ZOOM if focus else None)
+    if focus is None:
+        maps.fit_to(m, outlines)
+    maps.finish(
+        m,
+        [
+            maps.governorate_layer(outlines, names_.governorates),
+            maps.hexagon_layer(cells, names_.hexagons, label=t("n_incidents", lang)),
+            maps.hotspot_layer(
+                data.hotspot_cells(version, hot_res, hot_group, hot_period),
+                names_.hotspots,
+                i18n.trend_labels(lang),
+            ),
+            maps.heat_layer(data.heat_weights(version, filters, resolution), names_.heat),
+            maps.incident_layer(incidents, names_.incidents),
+        ],
+    )
+    ui.show_map(m, key="planner_map")
+    if len(incidents) > maps.MAX_INCIDENT_MARKERS:
+        st.caption(t("markers_hidden", lang, n=maps.MAX_INCIDENT_MARKERS))
+    if cells.empty:
+        st.info(t("no_data", lang))
+
+st.subheader(t("weekly_trend", lang))
+trend = data.weekly_trend(version, filters)
+if trend.empty:
+    st.caption(t("no_data", lang))
+else:
+    wide = (
+        trend.assign(category=trend["category"].map(lambda c: cat_name.get(c, c)))
+        .pivot_table(index="week", columns="category", values="n_reports", aggfunc="sum")
+        .fillna(0)
+    )
+    wide.index = pd.to_datetime(wide.index)
+    wide.index.name = t("week", lang)
+    st.line_chart(wide)

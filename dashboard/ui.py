@@ -1,0 +1,58 @@
+"""Shared page furniture: language switch, right-to-left layout, map embedding."""
+
+from __future__ import annotations
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import data, i18n
+from dashboard.config import load_config
+from dashboard.maps import base_map
+
+LANG_KEY = "lang"  # the switcher widget
+_LANG_STATE = "_lang"  # survives page changes (widget state is per page)
+MAP_HEIGHT_PX = 520
+
+
+def lang() -> str:
+    """The language chosen in the sidebar (``en`` default)."""
+    return str(st.session_state.get(_LANG_STATE, "en"))
+
+
+def _remember_lang() -> None:
+    st.session_state[_LANG_STATE] = st.session_state[LANG_KEY]
+
+
+def sidebar_common() -> str:
+    """Language switch and refresh button; applies right-to-left for Arabic. Returns lang."""
+    st.session_state.setdefault(_LANG_STATE, "en")
+    st.session_state[LANG_KEY] = st.session_state[_LANG_STATE]
+    st.sidebar.radio(
+        i18n.t("language", lang()),
+        options=list(i18n.LANGUAGES),
+        format_func=lambda code: i18n.LANGUAGES[code],
+        key=LANG_KEY,
+        on_change=_remember_lang,
+        horizontal=True,
+    )
+    current = lang()
+    if st.sidebar.button(i18n.t("refresh", current), key="refresh"):
+        data.clear_caches()
+    if i18n.is_rtl(current):
+        st.html(i18n.RTL_CSS)
+    st.html(i18n.dir_script(current), unsafe_allow_javascript=True)
+    return current
+
+
+def new_map(center: tuple[float, float] | None = None, zoom: int | None = None) -> folium.Map:
+    """A map with the configured basemap (or none), optionally centred on ``center``."""
+    cfg = load_config()
+    if center is None or zoom is None:
+        return base_map(cfg.basemap_url, cfg.basemap_attribution)
+    return base_map(cfg.basemap_url, cfg.basemap_attribution, center=center, zoom=zoom)
+
+
+def show_map(m: folium.Map, key: str) -> None:
+    """Embed a display-only map (nothing is sent back to Python on pan or zoom)."""
+    st_folium(m, key=key, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[])
