@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from spatial.crs import STORAGE_EPSG
 from spatial.errors import BoundaryError
+from spatial.postgis.engine import raw_connection
 from spatial.routing import BoundaryLayers, RoutingConfig, assign_jurisdiction, prepare_layers
 
 OPEN_STATUSES = ("open", "in_progress")
@@ -84,9 +86,9 @@ def read_boundary_layers(conn: Connection, config: RoutingConfig | None = None) 
     )
 
 
-# --- replay ---------------------------------------------------------------------------------
+# --- replay and routing of stored reports ---------------------------------------------------
 
-_ROUTING_FIELDS = (
+ROUTING_FIELDS = (
     "governorate_code",
     "authority_code",
     "agency_code",
@@ -96,100 +98,163 @@ _ROUTING_FIELDS = (
     "place_en",
     "place_ar",
 )
+_KEY_FIELDS = ("governorate_code", "authority_code", "agency_code")
 
 
 @dataclass(frozen=True)
 class ReplayDiff:
-    """The reports a replay would change (only those whose governorate, authority or agency
-    changes), with old and new values; ``new`` holds every routing column."""
+    """What a routing run would change: one row per report whose governorate, authority or
+    agency changes (``report_id``, ``category``, ``old_<key>`` and ``new_<column>`` for every
+    routing column), plus how many reports were examined."""
 
     version: str
-    n_open: int
-    changes: pd.DataFrame  # report_id, category, old_*/new_* governorate/authority/agency, ...
+    n_examined: int
+    changes: pd.DataFrame
 
     def counts(self) -> pd.DataFrame:
-        """Changed reports per (old agency -> new agency), most first."""
+        """Changed reports per (old agency -> new agency), most first (``-`` for none)."""
         if self.changes.empty:
-            return pd.DataFrame(columns=["old_agency", "new_agency", "n"])
+            return pd.DataFrame({"old_agency": [], "new_agency": [], "n": []})
+        pairs = pd.DataFrame(
+            {
+                "old_agency": self.changes["old_agency_code"].astype(object).fillna("-"),
+                "new_agency": self.changes["new_agency_code"].astype(object).fillna("-"),
+            }
+        )
         return (
-            self.changes.fillna({"old_agency_code": "-", "new_agency_code": "-"})
-            .groupby(["old_agency_code", "new_agency_code"], dropna=False)
+            pairs.groupby(["old_agency", "new_agency"])
             .size()
             .rename("n")
             .reset_index()
-            .rename(columns={"old_agency_code": "old_agency", "new_agency_code": "new_agency"})
             .sort_values(["n", "old_agency", "new_agency"], ascending=[False, True, True])
             .reset_index(drop=True)
         )
 
+    def n_changed(self, key: str) -> int:
+        """Number of reports whose ``key`` (governorate_code, authority_code, agency_code)
+        changes."""
+        old = self.changes[f"old_{key}"].astype(object)
+        new = self.changes[f"new_{key}"].astype(object)
+        return int((old.fillna("\0") != new.fillna("\0")).sum())
 
-def read_open_reports(conn: Connection) -> gpd.GeoDataFrame:
-    """Open and in-progress reports with their current routing (no personal data)."""
+
+def read_reports_to_route(conn: Connection, *, replay: bool) -> gpd.GeoDataFrame:
+    """Reports to (re-)route, with their current routing (no personal data).
+
+    ``replay=True``: the open and in-progress reports (after a boundary change);
+    ``replay=False``: the reports never routed (``routing_status IS NULL``).
+    """
+    where = "status = ANY(:statuses)" if replay else "routing_status IS NULL"
     return gpd.read_postgis(
         sa.text(
             "SELECT id AS report_id, category, governorate_code, authority_code, agency_code, "
-            "geom FROM reports WHERE status = ANY(:statuses) ORDER BY id"
+            f"geom FROM reports WHERE {where} ORDER BY id"
         ),
         conn,
         geom_col="geom",
         crs=STORAGE_EPSG,
-        params={"statuses": list(OPEN_STATUSES)},
+        params={"statuses": list(OPEN_STATUSES)} if replay else {},
     )
+
+
+def routing_diff(conn: Connection, layers: BoundaryLayers, *, replay: bool = True) -> ReplayDiff:
+    """Route the selected reports (see :func:`read_reports_to_route`) with ``layers`` and
+    return those whose governorate, authority or agency would change (for never-routed
+    reports: all of them)."""
+    reports = read_reports_to_route(conn, replay=replay)
+    routed = assign_jurisdiction(reports, layers)
+    changed = np.zeros(len(reports), dtype=bool)
+    for col in _KEY_FIELDS:
+        before = reports[col].astype(object).fillna("\0").to_numpy()
+        after = routed[col].astype(object).fillna("\0").to_numpy()
+        changed |= before != after
+    if not replay:
+        changed[:] = True
+    sel = reports.index[changed]
+    changes = pd.DataFrame(
+        {
+            "report_id": reports.loc[sel, "report_id"].astype("int64").to_numpy(),
+            "category": reports.loc[sel, "category"].astype(object).to_numpy(),
+            **{f"old_{c}": reports.loc[sel, c].astype(object).to_numpy() for c in _KEY_FIELDS},
+            **{f"new_{c}": routed.loc[sel, c].to_numpy() for c in ROUTING_FIELDS},
+        }
+    )
+    return ReplayDiff(version=layers.version or "unknown", n_examined=len(reports), changes=changes)
 
 
 def replay_diff(conn: Connection, layers: BoundaryLayers) -> ReplayDiff:
-    """Route the open reports again with ``layers`` and return what would change."""
-    reports = read_open_reports(conn)
-    routed = assign_jurisdiction(reports, layers)
-    old = reports[["governorate_code", "authority_code", "agency_code"]]
-    changed = pd.Series(False, index=reports.index)
-    for col in ("governorate_code", "authority_code", "agency_code"):
-        before = old[col].astype(object).where(old[col].notna(), None)
-        after = routed[col].astype(object).where(routed[col].notna(), None)
-        changed |= before.to_numpy() != after.to_numpy()
-    sel = reports[changed.to_numpy()]
-    changes = pd.DataFrame(
-        {
-            "report_id": sel["report_id"].astype("int64").to_numpy(),
-            "category": sel["category"].to_numpy(),
-            "old_governorate_code": sel["governorate_code"].to_numpy(),
-            "old_authority_code": sel["authority_code"].to_numpy(),
-            "old_agency_code": sel["agency_code"].to_numpy(),
-            **{f"new_{c}": routed.loc[sel.index, c].to_numpy() for c in _ROUTING_FIELDS},
-        }
+    """Re-route the open reports with ``layers`` and return what would change."""
+    return routing_diff(conn, layers, replay=True)
+
+
+def _copy_rows(conn: Connection, table: str, columns: tuple[str, ...], frame: pd.DataFrame) -> None:
+    raw = raw_connection(conn)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
+        for row in frame[list(columns)].itertuples(index=False, name=None):
+            cp.write_row([None if v is None or v != v else v for v in row])
+
+
+def apply_routing(conn: Connection, diff: ReplayDiff, *, audit: bool = True) -> int:
+    """Write the new routing of the reports in ``diff`` (and, with ``audit``, one
+    ``routing_audit`` row each) in the caller's transaction: all or nothing.
+
+    Returns
+    -------
+    int
+        The number of reports updated.
+    """
+    if diff.changes.empty:
+        return 0
+    conn.execute(
+        sa.text(
+            "CREATE TEMP TABLE _routing_new (report_id bigint PRIMARY KEY, "
+            + ", ".join(
+                f"new_{c} {'double precision' if c == 'routing_confidence' else 'text'}"
+                for c in ROUTING_FIELDS
+            )
+            + ") ON COMMIT DROP"
+        )
     )
-    return ReplayDiff(version=layers.version or "unknown", n_open=len(reports), changes=changes)
+    _copy_rows(
+        conn, "_routing_new", ("report_id", *(f"new_{c}" for c in ROUTING_FIELDS)), diff.changes
+    )
+    if audit:
+        conn.execute(
+            sa.text(
+                "INSERT INTO routing_audit (report_id, old_governorate_code, "
+                "new_governorate_code, old_authority_code, new_authority_code, old_agency_code, "
+                "new_agency_code, boundary_version) "
+                "SELECT r.id, r.governorate_code, n.new_governorate_code, r.authority_code, "
+                "n.new_authority_code, r.agency_code, n.new_agency_code, :version "
+                "FROM reports r JOIN _routing_new n ON n.report_id = r.id ORDER BY r.id"
+            ),
+            {"version": diff.version},
+        )
+    updated = conn.execute(
+        sa.text(
+            "UPDATE reports r SET "
+            + ", ".join(f"{c} = n.new_{c}" for c in ROUTING_FIELDS)
+            + ", updated_at = now() FROM _routing_new n WHERE n.report_id = r.id"
+        )
+    ).rowcount
+    conn.execute(sa.text("DROP TABLE _routing_new"))
+    return int(updated)
 
 
 def apply_replay(conn: Connection, diff: ReplayDiff) -> int:
-    """Write the new routing of the changed reports and one audit row each, in the caller's
-    transaction (so all or nothing). Returns the number of reports updated."""
-    if diff.changes.empty:
-        return 0
-    rows = []
-    for rec in diff.changes.to_dict("records"):
-        row = {str(k): (None if v is None or v != v else v) for k, v in rec.items()}
-        row["report_id"] = int(row["report_id"])  # type: ignore[arg-type]
-        row["version"] = diff.version
-        rows.append(row)
-    conn.execute(
+    """Apply a replay diff with its audit rows (see :func:`apply_routing`)."""
+    return apply_routing(conn, diff, audit=True)
+
+
+def audit_rows(conn: Connection, *, version: str | None = None) -> pd.DataFrame:
+    """The routing audit trail (optionally of one boundary version), oldest first."""
+    where = "WHERE boundary_version = :v" if version is not None else ""
+    return pd.read_sql(
         sa.text(
-            "UPDATE reports SET governorate_code = :new_governorate_code, "
-            "authority_code = :new_authority_code, agency_code = :new_agency_code, "
-            "routing_confidence = :new_routing_confidence, routing_reason = :new_routing_reason, "
-            "routing_status = :new_routing_status, place_en = :new_place_en, "
-            "place_ar = :new_place_ar, updated_at = now() WHERE id = :report_id"
+            "SELECT report_id, old_governorate_code, new_governorate_code, old_authority_code, "
+            "new_authority_code, old_agency_code, new_agency_code, boundary_version, changed_at "
+            f"FROM routing_audit {where} ORDER BY id"
         ),
-        rows,
+        conn,
+        params={"v": version} if version is not None else {},
     )
-    conn.execute(
-        sa.text(
-            "INSERT INTO routing_audit (report_id, old_governorate_code, new_governorate_code, "
-            "old_authority_code, new_authority_code, old_agency_code, new_agency_code, "
-            "boundary_version) VALUES (:report_id, :old_governorate_code, "
-            ":new_governorate_code, :old_authority_code, :new_authority_code, "
-            ":old_agency_code, :new_agency_code, :version)"
-        ),
-        rows,
-    )
-    return len(rows)
