@@ -9,11 +9,15 @@ For every H3 resolution, category group and period of :class:`HotspotConfig`:
    means "fewer than around here", not "outside the data".
 2. **Counts**: incidents (never raw reports) per cell, by the cell of the incident's point.
 3. **Gi\\*** (:func:`gi_star`): ``esda.G_Local(star=True, transform="B")`` with binary
-   neighbours from ``grid_disk(cell, neighbour_rings)`` (:func:`lattice_weights`), permutation
-   inference with a fixed seed. ``gi_z`` is esda's permutation z-score (``z_sim``) and
-   ``p_value`` its two-sided normal p-value (``2 * p_z_sim``): a raw pseudo p-value cannot go
-   below ``1 / (permutations + 1)``, which a false-discovery-rate correction over thousands of
-   cells would make unreachable.
+   neighbours from ``grid_disk(cell, neighbour_rings)`` (:func:`lattice_weights`) and
+   permutation inference with a fixed seed. ``gi_z`` is the Gi* z-score (esda ``Zs``, the
+   z-score ArcGIS reports) and ``p_value`` its two-sided p-value (``2 * p_norm``); the
+   permutation pseudo p-value is kept as ``p_sim``. Why not classify on the permutations:
+   esda's *conditional* randomisation keeps a cell's own count fixed and permutes only its
+   neighbours, so a hot spot that fits inside one cell (a 300 m cluster in a 0.7 km2
+   resolution-8 cell) scores z ~ 0; and a pseudo p-value cannot go below
+   ``1 / (permutations + 1)``, which a false-discovery-rate correction over thousands of
+   cells makes unreachable.
 4. **Classes** (:func:`hot_classes`), as ArcGIS's Optimized Hot Spot Analysis reports them:
    ``hot_class`` in -3..3 (``Gi_Bin``) and ``confidence`` 90/95/99: the highest level at which
    the cell is significant after ``esda.fdr`` at that level; sign of ``gi_z``.
@@ -232,13 +236,14 @@ def lattice_weights(cells: npt.ArrayLike, rings: int) -> libpysal.weights.W:
 def gi_star(
     counts: npt.ArrayLike, weights: libpysal.weights.W, permutations: int, seed: int
 ) -> pd.DataFrame:
-    """Getis-Ord Gi* of ``counts`` on ``weights``: permutation z-score and two-sided p-value.
+    """Getis-Ord Gi* of ``counts`` on ``weights``: z-score, two-sided p and permutation p.
 
     Returns
     -------
     pandas.DataFrame
-        ``gi_z`` (esda ``z_sim``) and ``p_value`` (``2 * p_z_sim``, at most 1), one row per
-        observation. A constant variable gives ``gi_z = 0`` and ``p_value = 1``.
+        ``gi_z`` (esda ``Zs``), ``p_value`` (``2 * p_norm``, at most 1) and ``p_sim`` (esda's
+        permutation pseudo p-value), one row per observation. A constant variable gives
+        ``gi_z = 0`` and p-values 1.
 
     Examples
     --------
