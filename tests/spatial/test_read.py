@@ -367,3 +367,126 @@ def test_read_reports_rejects_nothing_silently_on_point_geometry(
     gdf = read_reports(conn, Filters(categories=("sewage",)))
     row = gdf[gdf["report_id"] == seeded["e"]].iloc[0]
     assert row.geom.equals(Point(50.45, 26.20))
+
+
+# The shape of hotspot_cells (sql/004); created here, inside the rolled-back transaction, only
+# when the migration is not applied in this database.
+HOTSPOT_DDL = """
+CREATE TABLE IF NOT EXISTS hotspot_cells (
+    resolution smallint NOT NULL, h3_cell bigint NOT NULL, category_group text NOT NULL,
+    period text NOT NULL, n_incidents integer NOT NULL, gi_z double precision,
+    p_value double precision, hot_class smallint NOT NULL, confidence smallint,
+    trend text, computed_at timestamptz NOT NULL DEFAULT now(),
+    geom geometry(Polygon, 4326) NOT NULL)
+"""
+
+# (resolution, lat, lon, group, period, hot_class, confidence, trend)
+CELLS = [
+    (8, 26.22, 50.58, "all", "all", 3, 99, "intensifying"),  # Manama, BH-13
+    (8, 26.255, 50.615, "all", "all", -2, 95, "none"),  # Muharraq, BH-15
+    (8, 26.13, 50.55, "all", "all", 0, None, "none"),  # Riffa, BH-14
+    (9, 26.22, 50.58, "all", "all", 2, 95, "persistent"),
+    (8, 26.22, 50.58, "water", "last_12_months", 1, 90, "new"),
+]
+
+
+@pytest.fixture
+def hotspots(conn: Connection) -> list[int]:
+    import h3
+
+    conn.execute(sa.text(HOTSPOT_DDL))
+    conn.execute(sa.text("DELETE FROM hotspot_cells"))  # rolled back after the test
+    ids = []
+    for res, lat, lon, group, period, hot, confidence, trend in CELLS:
+        cell = h3.latlng_to_cell(lat, lon, res)
+        ring = [(lng, la) for la, lng in h3.cell_to_boundary(cell)]
+        wkt = "POLYGON((" + ", ".join(f"{x} {y}" for x, y in [*ring, ring[0]]) + "))"
+        ids.append(h3.str_to_int(cell))
+        conn.execute(
+            sa.text(
+                "INSERT INTO hotspot_cells (resolution, h3_cell, category_group, period, "
+                "n_incidents, gi_z, p_value, hot_class, confidence, trend, geom) VALUES "
+                "(:res, :cell, :grp, :per, 4, :z, 0.01, :hot, :conf, :trend, "
+                "ST_GeomFromText(:wkt, 4326))"
+            ),
+            dict(
+                res=res,
+                cell=ids[-1],
+                grp=group,
+                per=period,
+                z=1.5 * hot,
+                hot=hot,
+                conf=confidence,
+                trend=trend,
+                wkt=wkt,
+            ),
+        )
+    return ids
+
+
+def test_hotspots_all_rows_typed(conn: Connection, hotspots: list[int]) -> None:
+    gdf = read_hotspots(conn)
+    assert_clean_geoframe(gdf, HOTSPOT_COLUMNS)
+    assert len(gdf) == len(CELLS)
+    assert set(gdf.geometry.geom_type) == {"Polygon"}
+    assert set(gdf["h3_cell"]) == set(hotspots)
+    assert str(gdf["h3_cell"].dtype) == "int64" and str(gdf["confidence"].dtype) == "Int64"
+    riffa = gdf[(gdf["hot_class"] == 0)].iloc[0]
+    assert pd.isna(riffa["confidence"])
+    # each cell polygon contains the point it was built from
+    for res, lat, lon, group, period, *_ in CELLS:
+        row = gdf[
+            (gdf["resolution"] == res)
+            & (gdf["category_group"] == group)
+            & (gdf["period"] == period)
+            & gdf.geometry.contains(Point(lon, lat))
+        ]
+        assert len(row) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "filters", "expected"),
+    [
+        ({"resolution": 9}, Filters(), {(9, "all", 2)}),
+        (
+            {"resolution": 8, "category_group": "all"},
+            Filters(),
+            {(8, "all", 3), (8, "all", -2), (8, "all", 0)},
+        ),
+        ({"period": "last_12_months"}, Filters(), {(8, "water", 1)}),
+        (
+            {"resolution": 8, "significant_only": True, "period": "all"},
+            Filters(),
+            {(8, "all", 3), (8, "all", -2)},
+        ),
+        ({"resolution": 8, "period": "all"}, Filters(governorates=("BH-15",)), {(8, "all", -2)}),
+        (
+            {"category_group": "all"},
+            Filters(bbox=(50.57, 26.21, 50.59, 26.23)),
+            {(8, "all", 3), (9, "all", 2)},
+        ),
+    ],
+)
+def test_hotspot_filters(
+    conn: Connection,
+    hotspots: list[int],
+    kwargs: dict[str, Any],
+    filters: Filters,
+    expected: set[tuple[int, str, int]],
+) -> None:
+    gdf = read_hotspots(conn, filters, **kwargs)
+    got = set(zip(gdf["resolution"], gdf["category_group"], gdf["hot_class"], strict=True))
+    assert got == expected
+
+
+def test_unknown_hotspot_group_or_period_lists_the_computed_ones(
+    conn: Connection, hotspots: list[int]
+) -> None:
+    with pytest.raises(
+        ReadFilterError, match="unknown category group 'roads'; use one of all, water"
+    ):
+        read_hotspots(conn, category_group="roads")
+    with pytest.raises(
+        ReadFilterError, match="unknown period 'q1'; use one of all, last_12_months"
+    ):
+        read_hotspots(conn, period="q1")
