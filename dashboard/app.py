@@ -1,6 +1,8 @@
 """Fix2Go Spatial dashboard: ``fix2go dashboard`` runs ``streamlit run dashboard/app.py``.
 
-Three pages (planner map, agency inbox, data quality) through ``st.navigation``; the map
+Three pages (planner map, agency inbox, data quality) through ``st.navigation``, kept in
+``views/`` (a folder named ``pages/`` would switch Streamlit to its legacy multipage mode,
+which runs a page without this entry script on a first visit to its URL); the map
 assets are served by the app itself from ``dashboard/static/vendor``.
 """
 
@@ -17,9 +19,9 @@ assets.configure_folium()
 lang = ui.lang()
 pages = [
     st.Page(
-        "pages/planner.py", title=i18n.t("page_planner", lang), url_path="planner", default=True
+        "views/planner.py", title=i18n.t("page_planner", lang), url_path="planner", default=True
     ),
-    st.Page("pages/agency.py", title=i18n.t("page_agency", lang), url_path="agency"),
-    st.Page("pages/quality.py", title=i18n.t("page_quality", lang), url_path="quality"),
+    st.Page("views/agency.py", title=i18n.t("page_agency", lang), url_path="agency"),
+    st.Page("views/quality.py", title=i18n.t("page_quality", lang), url_path="quality"),
 ]
 st.navigation(pages).run()

@@ -6,7 +6,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import data, i18n
+from dashboard import assets, data, i18n
 from dashboard.config import load_config
 from dashboard.maps import base_map
 
@@ -47,6 +47,7 @@ def sidebar_common() -> str:
 
 def new_map(center: tuple[float, float] | None = None, zoom: int | None = None) -> folium.Map:
     """A map with the configured basemap (or none), optionally centred on ``center``."""
+    assets.configure_folium()  # idempotent; every map links only same-host assets
     cfg = load_config()
     if center is None or zoom is None:
         return base_map(cfg.basemap_url, cfg.basemap_attribution)

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "db",
     "boundaries",
     "demo",
+    "dashboard",
     "bench",
 )
 

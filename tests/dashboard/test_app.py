@@ -18,7 +18,7 @@ from tests.dashboard.seed import SECRET_PSEUDONYM, SECRET_RAW
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TIMEOUT_S = 60
-PAGES = ("pages/planner.py", "pages/agency.py", "pages/quality.py")
+PAGES = ("views/planner.py", "views/agency.py", "views/quality.py")
 
 
 @pytest.fixture(autouse=True)
@@ -120,7 +120,7 @@ def test_arabic_switch(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_agency_page_only_that_agency(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(seeded_url, monkeypatch, "pages/agency.py")
+    at = _app(seeded_url, monkeypatch, "views/agency.py")
     at.selectbox(key="inbox_agency").set_value("capital_municipality").run()
     inbox = at.dataframe[0].value
     expected = _count(
@@ -136,14 +136,14 @@ def test_agency_page_only_that_agency(seeded_url: str, monkeypatch: pytest.Monke
 
 
 def test_agency_page_empty_inbox(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(seeded_url, monkeypatch, "pages/agency.py")
+    at = _app(seeded_url, monkeypatch, "views/agency.py")
     at.selectbox(key="inbox_agency").set_value("ewa").run()
     assert not at.exception
     assert len(at.dataframe) == 0  # ewa's only incident is closed: nothing open
 
 
 def test_quality_page(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    at = _app(seeded_url, monkeypatch, "pages/quality.py")
+    at = _app(seeded_url, monkeypatch, "views/quality.py")
     frames = [d.value for d in at.dataframe]
     batches = frames[0]
     assert batches[["n_in", "n_new", "n_rejected"]].iloc[0].tolist() == [10, 7, 3]

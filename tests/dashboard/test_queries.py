@@ -28,7 +28,7 @@ def test_h3_parent_sql_matches_h3(seeded_engine: Engine, res: int) -> None:
 
 
 def test_h3_parent_sql_rejects_bad_resolution() -> None:
-    with pytest.raises(ValueError, match="H3 resolution must be 0..15"):
+    with pytest.raises(ValueError, match=r"H3 resolution must be 0\.\.15"):
         q.h3_parent_sql("c", 16)
 
 
