@@ -18,6 +18,8 @@ from spatial.errors import Fix2GoError
 COMMAND_MODULES = (
     "db",
     "boundaries",
+    "route",
+    "export",
     "demo",
     "dashboard",
     "bench",
