@@ -258,12 +258,11 @@ def gi_star(
     n = y.size
     if n == 0 or np.all(y == y[0]):
         return pd.DataFrame({"gi_z": np.zeros(n), "p_value": np.ones(n), "p_sim": np.ones(n)})
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         # esda rebuilds the weights with self-loops (libpysal warns when the lattice has
         # several islands) and divides by a zero simulated spread for cells whose
-        # neighbourhood cannot vary under permutation (their z is set to 0 below)
+        # neighbourhood cannot vary under permutation (z_sim, which we do not use)
         warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
-        warnings.filterwarnings("ignore", message="invalid value encountered in divide")
         g = esda.G_Local(
             y, weights, transform="B", permutations=permutations, star=True, seed=seed, n_jobs=1
         )
