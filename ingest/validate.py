@@ -312,6 +312,7 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 _HAS_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:$|[T ]\d{2}:\d{2})"
 
 
 def parse_timestamps(
@@ -330,15 +331,18 @@ def parse_timestamps(
     (['2026-03-14 05:21:05+00:00', '2026-03-14 05:21:05+00:00', 'NaT'], [False, True, False])
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        ts = values.dt.tz_convert("UTC")
+        ts = values.dt.tz_convert("UTC").dt.as_unit("us")
         false = pd.Series(False, index=values.index)
         return ts, false, false.copy()
     text, changed = latin_digits(values)
     text = text.str.strip()
+    iso_like = text.str.contains(_ISO_DATE, regex=True).fillna(False).astype(bool)
+    text = text.where(iso_like)
     has_off = text.str.contains(_HAS_OFFSET, regex=True).fillna(False).astype(bool)
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if has_off.any():
-        out[has_off] = pd.to_datetime(text[has_off], format="ISO8601", utc=True, errors="coerce")
+        parsed = pd.to_datetime(text[has_off], format="ISO8601", utc=True, errors="coerce")
+        out[has_off] = parsed.dt.as_unit("us")
     naive = ~has_off & text.notna() & (text != "")
     if naive.any():
         local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
@@ -348,7 +352,7 @@ def parse_timestamps(
             local = local.dt.tz_localize(
                 local_timezone, ambiguous="NaT", nonexistent="NaT"
             ).dt.tz_convert("UTC")
-        out[naive] = local
+        out[naive] = local.dt.as_unit("us")
     naive = naive & out.notna()
     return out, naive, changed
 

@@ -285,3 +285,13 @@ def test_flags_column() -> None:
         {"flag_non_latin_digits": [True, False], "flag_suspect_location": [True, False]}
     )
     assert flags_column(df).tolist() == ["{non_latin_digits,suspect_location}", "{}"]
+
+
+@pytest.mark.parametrize(
+    "ts",
+    ["0001-01-01", "9999-12-31T23:59:59", "-1", "0000-01-01T00:00:00+03:00", "2026-02-30T10:00"],
+)
+def test_extreme_timestamps_rejected_not_crashing(region, ts) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        outcome(validate(frame({"reported_at": ts}), region, now=NOW)) == "rejected:bad_timestamp"
+    )
