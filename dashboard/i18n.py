@@ -97,13 +97,17 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "open": ("open", "مفتوح"),
     "in_progress": ("in progress", "قيد التنفيذ"),
     "closed": ("closed", "مغلق"),
-    "increasing": ("increasing", "متزايد"),
-    "decreasing": ("decreasing", "متناقص"),
-    "no trend": ("no trend", "بلا اتجاه"),
+    "new": ("new", "جديدة"),
+    "intensifying": ("intensifying", "متصاعدة"),
+    "persistent": ("persistent", "مستمرة"),
+    "diminishing": ("diminishing", "متراجعة"),
+    "sporadic": ("sporadic", "متقطعة"),
+    "none": ("no trend", "بلا اتجاه"),
 }
 
 STATUSES = ("open", "in_progress", "closed")
-TRENDS = ("increasing", "decreasing", "no trend")
+TRENDS = ("new", "intensifying", "persistent", "diminishing", "sporadic", "none")
+"""Emerging-hotspot trend labels of ``hotspot_cells.trend`` (sql/004)."""
 
 
 def t(key: str, lang: str, **fmt: object) -> str:

@@ -1,8 +1,7 @@
 """A handful of known rows for the dashboard tests (inserted with SQL into a throw-away DB).
 
-Four incidents, seven reports, one ingest batch with three rejects and, when the hotspot table
-exists (or is created here in this throw-away database with the shape of sql/004), two Gi*
-cells. The reporter pseudonym and the raw row carry marker strings that must never appear on
+Four incidents, seven reports, one ingest batch with three rejects and two Gi* cells
+(``hotspot_cells`` of sql/004). The reporter pseudonym and the raw row carry marker strings that must never appear on
 a dashboard page.
 """
 
@@ -39,15 +38,6 @@ REPORTS = [
 REJECTS = [(2, "bad_coordinates"), (5, "bad_coordinates"), (9, "unknown_category")]
 
 HOTSPOT_RESOLUTION = 8
-
-HOTSPOT_DDL = """
-CREATE TABLE IF NOT EXISTS hotspot_cells (
-    resolution smallint NOT NULL, h3_cell bigint NOT NULL, category_group text NOT NULL,
-    period text NOT NULL, n_incidents integer NOT NULL, gi_z double precision,
-    p_value double precision, hot_class smallint NOT NULL, confidence smallint,
-    trend text, computed_at timestamptz NOT NULL DEFAULT now(),
-    geom geometry(Polygon, 4326) NOT NULL)
-"""
 
 
 def cell(lat: float, lon: float, res: int) -> int:
@@ -137,10 +127,9 @@ def seed(engine: Engine) -> None:
                     "lon": lon,
                 },
             )
-        c.execute(sa.text(HOTSPOT_DDL))
         for (lat, lon), hot, conf, trend in (
-            ((26.22, 50.58), 3, 99, "increasing"),
-            ((26.255, 50.615), -2, 95, "decreasing"),
+            ((26.22, 50.58), 3, 99, "intensifying"),
+            ((26.255, 50.615), -2, 95, "diminishing"),
         ):
             h = cell(lat, lon, HOTSPOT_RESOLUTION)
             ring = [(lng, la) for la, lng in h3.cell_to_boundary(h3.int_to_str(h))]

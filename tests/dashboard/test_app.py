@@ -103,7 +103,7 @@ def test_planner_filter_changes_kpis(seeded_url: str, monkeypatch: pytest.Monkey
 def test_planner_top_hotspots_table(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = _app(seeded_url, monkeypatch)
     (table,) = [d.value for d in at.dataframe]
-    assert list(table["Trend"]) == ["increasing"]
+    assert list(table["Trend"]) == ["intensifying"]
     assert table["Place"].iloc[0]
 
 
@@ -116,7 +116,7 @@ def test_arabic_switch(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None
     assert "البلاغات المفتوحة" in labels
     assert any("direction: rtl" in str(h.proto.body) for h in at.get("html"))
     table = at.dataframe[0].value
-    assert list(table["الاتجاه"]) == ["متزايد"]
+    assert list(table["الاتجاه"]) == ["متصاعدة"]
 
 
 def test_agency_page_only_that_agency(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -153,14 +153,14 @@ def test_hotspot_layer_skips_non_significant_cells_and_labels_trend() -> None:
             "h3_cell": _cells(4),
             "hot_class": [3, 0, -2, 1],
             "confidence": [99, None, 95, 90],
-            "trend": ["increasing", "no trend", "decreasing", None],
+            "trend": ["intensifying", "none", "diminishing", None],
         }
     )
-    g = maps.hotspot_layer(spots, "Spots", {"increasing": "متزايد"})
+    g = maps.hotspot_layer(spots, "Spots", {"intensifying": "متصاعدة"})
     feats = maps.hexagon_features(g)
     assert len(feats) == 3
     props = sorted((f["properties"]["hot_class"], f["properties"]["trend"]) for f in feats)
-    assert props == [(-2, "decreasing"), (1, ""), (3, "متزايد")]
+    assert props == [(-2, "diminishing"), (1, ""), (3, "متصاعدة")]
     assert {f["properties"]["fill"] for f in feats} == {
         maps.HOT_COLORS[3],
         maps.HOT_COLORS[-2],

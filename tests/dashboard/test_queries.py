@@ -96,7 +96,7 @@ def test_hotspots_and_top_list(seeded_engine: Engine) -> None:
         top = q.top_hotspots(c, HOTSPOT_RESOLUTION, "all", "all", limit=5)
     assert list(groups["category_group"]) == ["all"]
     assert sorted(spots["hot_class"]) == [-2, 3]
-    assert len(top) == 1 and top.iloc[0]["trend"] == "increasing"
+    assert len(top) == 1 and top.iloc[0]["trend"] == "intensifying"
     assert top.iloc[0]["place_en"]  # a place name from the places table
     assert 26.2 < top.iloc[0]["lat"] < 26.25
 
@@ -181,3 +181,12 @@ def test_empty_database(empty_url: str) -> None:
             assert q.triage_queue(c, 10).empty and q.rejects_by_reason(c).empty
     finally:
         engine.dispose()
+
+
+def test_agency_scope_enforces_row_level_security(seeded_engine: Engine) -> None:
+    assert q.row_level_security_available()
+    with seeded_engine.connect() as c, c.begin(), q.agency_scope(c, "capital_municipality"):
+        seen = c.execute(sa.text("SELECT array_agg(id ORDER BY id) FROM incidents")).scalar()
+        n_reports = c.execute(sa.text("SELECT count(*) FROM reports")).scalar()
+    assert seen == [1]  # no WHERE clause: the database role alone limits the rows
+    assert n_reports == 3
