@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "db",
     "boundaries",
     "route",
+    "dedup",
+    "hotspots",
     "export",
     "demo",
     "dashboard",
