@@ -3,10 +3,12 @@ after a boundary change (diff, then apply with an audit trail)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -258,3 +260,47 @@ def audit_rows(conn: Connection, *, version: str | None = None) -> pd.DataFrame:
         conn,
         params={"v": version} if version is not None else {},
     )
+
+
+# --- the anchor of `fix2go bench route` -------------------------------------------------------
+
+
+def contains_join_anchor(
+    conn: Connection, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.object_], dict[str, float]]:
+    """Route points the plain PostGIS way: COPY into a temporary table, GiST index, then
+    ``UPDATE ... FROM governorates WHERE ST_Contains``. Returns each point's governorate code
+    (None outside every polygon) and the seconds of each step (``copy_s``, ``index_s``,
+    ``update_s``). The temporary table is dropped at the end (the caller's transaction)."""
+    raw = raw_connection(conn)
+    timings: dict[str, float] = {}
+    conn.execute(
+        sa.text(
+            "CREATE TEMP TABLE _bench_route (id bigint PRIMARY KEY, "
+            "geom geometry(Point, 4326) NOT NULL, governorate_code text)"
+        )
+    )
+    t = time.perf_counter()
+    with raw.cursor() as cur, cur.copy("COPY _bench_route (id, geom) FROM STDIN") as cp:
+        for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
+            cp.write_row((i, f"SRID={STORAGE_EPSG};POINT({x!r} {y!r})"))
+    timings["copy_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    conn.execute(sa.text("CREATE INDEX ON _bench_route USING gist (geom)"))
+    conn.execute(sa.text("ANALYZE _bench_route"))
+    timings["index_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    conn.execute(
+        sa.text(
+            "UPDATE _bench_route b SET governorate_code = g.code FROM governorates g "
+            "WHERE g.is_current AND ST_Contains(g.geom, b.geom)"
+        )
+    )
+    timings["update_s"] = time.perf_counter() - t
+    codes = np.full(len(lon), None, dtype=object)
+    for i, code in conn.execute(
+        sa.text("SELECT id, governorate_code FROM _bench_route WHERE governorate_code IS NOT NULL")
+    ):
+        codes[i] = code
+    conn.execute(sa.text("DROP TABLE _bench_route"))
+    return codes, timings
