@@ -95,3 +95,14 @@ def test_route_never_routed(cli: typer.Typer, route_db: str) -> None:
             assert len(audit_rows(conn)) == 0
     finally:
         engine.dispose()
+
+
+def test_bench_route_runs_on_a_small_sample(route_db: str) -> None:
+    from benchmarks.bench_route import run
+
+    figures = run(reports=400, seed=1)
+    assert figures["reports"] == 400
+    assert sum(figures["routing_status"].values()) == 400
+    # the project and the PostGIS join agree on every point inside a governorate
+    assert figures["governorate_agreement_inside"] == 1.0
+    assert figures["project_route_s"] > 0 and figures["postgis_update_s"] > 0
