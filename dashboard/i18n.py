@@ -6,7 +6,7 @@ Category, governorate, agency and place names come from the database (``name_en`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 LANGUAGES: Mapping[str, str] = {"en": "English", "ar": "العربية"}
 """Language code -> its own name (shown in the switcher)."""
@@ -105,6 +105,47 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "none": ("no trend", "بلا اتجاه"),
 }
 
+COLUMN_LABELS: Mapping[str, tuple[str, str]] = {
+    "batch_id": ("Batch", "الدفعة"),
+    "source": ("Source", "المصدر"),
+    "file_name": ("File", "الملف"),
+    "format": ("Format", "الصيغة"),
+    "started_at": ("Started", "البدء"),
+    "finished_at": ("Finished", "الانتهاء"),
+    "n_in": ("Rows in", "الصفوف الواردة"),
+    "n_new": ("New", "جديدة"),
+    "n_updated": ("Updated", "محدثة"),
+    "n_unchanged": ("Unchanged", "دون تغيير"),
+    "n_rejected": ("Rejected", "مرفوضة"),
+    "row_number": ("Row", "رقم الصف"),
+    "reason": ("Reason", "السبب"),
+    "detail": ("Detail", "التفاصيل"),
+    "report_id": ("Report", "البلاغ"),
+    "category": ("Category", "الفئة"),
+    "reported_at": ("Reported at", "تاريخ البلاغ"),
+    "routing_status": ("Routing", "التوجيه"),
+    "routing_confidence": ("Confidence", "الثقة"),
+    "routing_reason": ("Routing reason", "سبب التوجيه"),
+    "agency_code": ("Agency", "الجهة"),
+    "candidates": ("Candidate agencies", "الجهات المرشحة"),
+    "flags": ("Flags", "العلامات"),
+    "governorate_code": ("Governorate", "المحافظة"),
+}
+"""Table column -> (English, Arabic) header."""
+
+
+def column_labels(columns: Iterable[str], lang: str) -> dict[str, str]:
+    """Translated headers for the known ``columns`` (a ``column_config`` mapping).
+
+    Examples
+    --------
+    >>> column_labels(["row_number", "other"], "ar")
+    {'row_number': 'رقم الصف'}
+    """
+    idx = 1 if lang == "ar" else 0
+    return {c: COLUMN_LABELS[c][idx] for c in columns if c in COLUMN_LABELS}
+
+
 STATUSES = ("open", "in_progress", "closed")
 TRENDS = ("new", "intensifying", "persistent", "diminishing", "sporadic", "none")
 """Emerging-hotspot trend labels of ``hotspot_cells.trend`` (sql/004)."""
@@ -150,7 +191,9 @@ RTL_CSS = """
 .stApp, [data-testid="stSidebar"], [data-testid="stMarkdownContainer"] {
   direction: rtl; text-align: right;
 }
-iframe { direction: ltr; }
+iframe, [data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"] {
+  direction: ltr;
+}
 </style>
 """
 

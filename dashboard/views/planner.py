@@ -39,7 +39,11 @@ if lo is not None and hi is not None:
     elif isinstance(picked, tuple) and len(picked) == 1:
         date_from = picked[0]
 chosen_cats = sb.multiselect(
-    t("categories", lang), list(cat_name), format_func=cat_name.__getitem__, key="cats"
+    t("categories", lang),
+    list(cat_name),
+    format_func=cat_name.__getitem__,
+    placeholder=t("all", lang),
+    key="cats",
 )
 gov = sb.selectbox(
     t("governorate", lang),
@@ -54,7 +58,11 @@ agency = sb.selectbox(
     key="agency",
 )
 statuses = sb.multiselect(
-    t("status", lang), list(i18n.STATUSES), format_func=lambda s: t(s, lang), key="statuses"
+    t("status", lang),
+    list(i18n.STATUSES),
+    format_func=lambda s: t(s, lang),
+    placeholder=t("all", lang),
+    key="statuses",
 )
 resolution = sb.select_slider(
     t("resolution", lang), options=RESOLUTIONS, value=DEFAULT_RESOLUTION, key="res"

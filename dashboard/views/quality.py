@@ -21,7 +21,11 @@ batches = data.ingest_batches(version)
 if batches.empty:
     st.caption(t("no_data", lang))
 else:
-    st.dataframe(batches, hide_index=True)
+    st.dataframe(
+        batches,
+        hide_index=True,
+        column_config=i18n.column_labels(batches.columns.astype(str), lang),
+    )
 
 st.subheader(t("rejects", lang))
 reasons = data.rejects_by_reason(version)
@@ -36,7 +40,10 @@ else:
         key="reject_reason",
     )
     st.caption(t("reject_rows", lang))
-    st.dataframe(data.reject_rows(version, reason), hide_index=True)
+    rows = data.reject_rows(version, reason)
+    st.dataframe(
+        rows, hide_index=True, column_config=i18n.column_labels(rows.columns.astype(str), lang)
+    )
 
 st.subheader(t("triage", lang))
 queue, n_queue = data.triage(version)
@@ -55,12 +62,11 @@ if not queue.empty:
         ],
     )
     ui.show_map(m, key="triage_map")
+    shown = queue.assign(category=queue["category"].map(lambda c: cat_name.get(c, c))).drop(
+        columns=["lat", "lon"]
+    )
     st.dataframe(
-        queue.assign(category=queue["category"].map(lambda c: cat_name.get(c, c))).drop(
-            columns=["lat", "lon"]
-        ),
-        hide_index=True,
-        column_config={"candidates": t("candidates", lang)},
+        shown, hide_index=True, column_config=i18n.column_labels(shown.columns.astype(str), lang)
     )
 
 st.subheader(t("suspect", lang))
@@ -68,4 +74,8 @@ suspect = data.suspect_locations(version)
 if suspect.empty:
     st.caption(t("no_data", lang))
 else:
-    st.dataframe(suspect, hide_index=True)
+    st.dataframe(
+        suspect,
+        hide_index=True,
+        column_config=i18n.column_labels(suspect.columns.astype(str), lang),
+    )
