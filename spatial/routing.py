@@ -558,11 +558,11 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     # each distinct one once, then add per-row suffixes for the few outside / near-boundary rows.
     reason_l = np.full(len(lp), "", dtype=object)
     if len(lp):
-        cats_text = np.where(
-            cat_l < n_cat,
-            np.asarray((*layers.categories, ""), dtype=object)[cat_l],
-            raw_cat[live],
-        )
+        cats_text = np.asarray((*layers.categories, ""), dtype=object)[cat_l]
+        unknown = np.flatnonzero(cat_l == n_cat)
+        cats_text[unknown] = [
+            c if isinstance(c, str) else "(no category)" for c in raw_cat[live][unknown]
+        ]
         key = pd.DataFrame(
             {"a": a_idx, "u": under, "k": cat_l, "r": ruled, "in": inside, "c": cats_text}
         )

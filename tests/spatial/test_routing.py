@@ -172,12 +172,15 @@ def test_special_zone_has_highest_precedence(layers: BoundaryLayers) -> None:
 
 def test_category_without_rule_falls_back_to_default_agency(layers: BoundaryLayers) -> None:
     pt = Point(50.51, 26.01525)
-    out = assign_jurisdiction(reports([pt, pt], ["abandoned_vehicle", "no_such_category"]), layers)
-    assert out["agency_code"].tolist() == ["roads", "roads"]
-    assert out["routing_status"].tolist() == ["routed", "routed"]
-    reason = out["routing_reason"].iloc[0]
-    assert "no rule for abandoned_vehicle@corr" in reason
-    assert "default agency roads" in reason
+    r = reports([pt] * 3, ["abandoned_vehicle", "no_such_category", "pothole"])
+    r.loc[2, "category"] = None
+    out = assign_jurisdiction(r, layers)
+    assert out["agency_code"].tolist() == ["roads", "roads", "roads"]
+    assert out["routing_status"].tolist() == ["routed", "routed", "routed"]
+    reason = out["routing_reason"].tolist()
+    assert "no rule for abandoned_vehicle@corr: default agency roads" in reason[0]
+    assert "no rule for no_such_category@corr: default agency roads" in reason[1]
+    assert "no rule for (no category)@corr: default agency roads" in reason[2]
 
 
 def test_point_exactly_on_shared_boundary_goes_to_triage_naming_both(
