@@ -1,0 +1,335 @@
+"""Loading reports: batches, staging by COPY, the merge into ``reports``, rejects, raw rows,
+and the counts of ``fix2go stats``.
+
+One ingest batch is one transaction (the caller's): a batch row, a temporary staging table
+filled by COPY (psycopg 3), then a merge classifying every staged row as new, updated or
+unchanged, the rejects and the raw rows. Concurrent ingests of one source serialise their
+merges on a transaction-level advisory lock, so overlapping files neither deadlock nor
+duplicate.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.engine import Connection
+
+from spatial.crs import METRIC_EPSG
+from spatial.errors import BoundaryError
+from spatial.postgis.engine import raw_connection
+
+STAGING_TABLE = "ingest_staging"
+
+STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("row_number", "integer"),
+    ("source_id", "text"),
+    ("category", "text"),
+    ("description", "text"),
+    ("reporter_pseudonym", "text"),
+    ("channel", "text"),
+    ("photo_url", "text"),
+    ("status", "text"),
+    ("reported_at", "timestamptz"),
+    ("flags", "text[]"),
+    ("lat", "double precision"),
+    ("lng", "double precision"),
+    ("governorate_code", "text"),
+    ("authority_code", "text"),
+    ("agency_code", "text"),
+    ("routing_confidence", "double precision"),
+    ("routing_reason", "text"),
+    ("routing_status", "text"),
+    ("place_en", "text"),
+    ("place_ar", "text"),
+    ("h3_cell", "bigint"),
+)
+"""Columns of the staging table, in COPY order (the pipeline builds frames in this order)."""
+
+# What "the same content" means: every field the source gave us (routing is derived).
+_HASH_EXPR = (
+    "md5(concat_ws(chr(31), s.category, s.description, s.reporter_pseudonym, s.channel, "
+    "s.photo_url, s.status, s.reported_at::text, s.flags::text, "
+    "round(s.lat::numeric, 7)::text, round(s.lng::numeric, 7)::text))"
+)
+_COPY_CHUNK_BYTES = 8 << 20
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """Outcome of merging one batch's staged rows into ``reports``."""
+
+    new: int
+    updated: int
+    unchanged: int
+    status_changes: int
+
+
+def lock_source(conn: Connection, source: str) -> None:
+    """Serialise loads of ``source`` until the end of the current transaction."""
+    conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+        {"k": f"fix2go.ingest:{source}"},
+    )
+
+
+def create_batch(
+    conn: Connection, *, source: str, file_name: str, file_sha256: str, fmt: str
+) -> int:
+    """Insert the ``ingest_batches`` row of a new batch and return its id."""
+    return int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO ingest_batches (source, file_name, file_sha256, format) "
+                "VALUES (:s, :f, :h, :fmt) RETURNING id"
+            ),
+            {"s": source, "f": file_name, "h": file_sha256, "fmt": fmt},
+        ).scalar_one()
+    )
+
+
+def finish_batch(
+    conn: Connection,
+    batch_id: int,
+    *,
+    n_in: int,
+    new: int,
+    updated: int,
+    unchanged: int,
+    rejected: int,
+) -> None:
+    """Store the batch counts (the table checks ``in = new + updated + unchanged + rejected``)."""
+    conn.execute(
+        sa.text(
+            "UPDATE ingest_batches SET n_in = :i, n_new = :n, n_updated = :u, "
+            "n_unchanged = :c, n_rejected = :r, finished_at = clock_timestamp() WHERE id = :b"
+        ),
+        {"i": n_in, "n": new, "u": updated, "c": unchanged, "r": rejected, "b": batch_id},
+    )
+
+
+def create_staging(conn: Connection) -> None:
+    """Create the (temporary, dropped at commit) staging table of this transaction."""
+    cols = ", ".join(f"{name} {typ}" for name, typ in STAGING_COLUMNS)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{STAGING_TABLE}")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {STAGING_TABLE} ({cols}) ON COMMIT DROP")
+
+
+def _copy_table(conn: Connection, target: str, columns: list[str], table: pa.Table) -> None:
+    """COPY an Arrow table (column order = ``columns``) into ``target`` as CSV."""
+    if table.num_rows == 0:
+        return
+    sink = io.BytesIO()
+    pacsv.write_csv(
+        table,
+        sink,
+        write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+    )
+    data = sink.getbuffer()
+    raw = raw_connection(conn)
+    sql = f"COPY {target} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    with raw.cursor() as cur, cur.copy(sql) as cp:
+        for start in range(0, len(data), _COPY_CHUNK_BYTES):
+            cp.write(data[start : start + _COPY_CHUNK_BYTES])
+
+
+def copy_staging(conn: Connection, table: pa.Table) -> None:
+    """COPY prepared rows (columns :data:`STAGING_COLUMNS`, in order) into the staging table."""
+    names = [n for n, _ in STAGING_COLUMNS]
+    _copy_table(conn, STAGING_TABLE, names, table.select(names))
+
+
+def copy_rejects(conn: Connection, table: pa.Table) -> None:
+    """COPY rejects (``batch_id, row_number, reason, detail``) into ``ingest_rejects``."""
+    cols = ["batch_id", "row_number", "reason", "detail"]
+    _copy_table(conn, "ingest_rejects", cols, table.select(cols))
+
+
+def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
+    """COPY raw rows (``batch_id, row_number, raw`` JSON text) into the restricted ``raw_rows``."""
+    cols = ["batch_id", "row_number", "raw"]
+    _copy_table(conn, "raw_rows", cols, table.select(cols))
+
+
+def flag_suspect_locations_in_staging(conn: Connection, min_reporters: int) -> int:
+    """Flag ``suspect_location`` on staged rows sharing an identical coordinate with at least
+    ``min_reporters`` different reporters (across every chunk of the batch); returns the
+    number of rows newly flagged. Same rule as ``ingest.validate.suspect_location_mask``."""
+    res = conn.execute(
+        sa.text(
+            f"UPDATE {STAGING_TABLE} s SET flags = array_append(s.flags, 'suspect_location') "
+            f"FROM (SELECT lat, lng FROM {STAGING_TABLE} GROUP BY lat, lng "
+            "      HAVING count(DISTINCT coalesce(reporter_pseudonym, '')) >= :m) g "
+            "WHERE s.lat = g.lat AND s.lng = g.lng AND NOT ('suspect_location' = ANY (s.flags))"
+        ),
+        {"m": min_reporters},
+    )
+    return int(res.rowcount or 0)
+
+
+def merge_staging(conn: Connection, *, source: str, batch_id: int) -> MergeCounts:
+    """Merge the staged rows into ``reports``; classify them as new, updated or unchanged.
+
+    - unchanged: ``(source, source_id)`` exists with the same content hash;
+    - updated: it exists with another content hash: status, description, photo, flags,
+      position, category and routing are refreshed, ``updated_at`` set, a
+      ``report_status_history`` row added when the status changed, and the incident link
+      cleared when the position, category or time changed (dedup places it again);
+    - new: inserted, in H3 order (index-friendly).
+
+    Call :func:`lock_source` first when several ingests may run at once.
+    """
+    n_staged = int(conn.execute(sa.text(f"SELECT count(*) FROM {STAGING_TABLE}")).scalar_one())
+    params = {"src": source, "b": batch_id}
+    status_changes = conn.execute(
+        sa.text(
+            "INSERT INTO report_status_history (report_id, status, changed_at, batch_id) "
+            f"SELECT r.id, s.status, now(), :b FROM {STAGING_TABLE} s "
+            "JOIN reports r ON r.source = :src AND r.source_id = s.source_id "
+            "WHERE r.status IS DISTINCT FROM s.status "
+            "ON CONFLICT DO NOTHING"
+        ),
+        params,
+    ).rowcount
+    updated = conn.execute(
+        sa.text(
+            "UPDATE reports r SET "
+            " status = s.status, description = s.description, "
+            " reporter_pseudonym = s.reporter_pseudonym, channel = s.channel, "
+            " photo_url = s.photo_url, flags = s.flags, category = s.category, "
+            " reported_at = s.reported_at, "
+            " geom = ST_SetSRID(ST_MakePoint(s.lng, s.lat), 4326), "
+            " governorate_code = s.governorate_code, authority_code = s.authority_code, "
+            " agency_code = s.agency_code, routing_confidence = s.routing_confidence, "
+            " routing_reason = s.routing_reason, routing_status = s.routing_status, "
+            " place_en = s.place_en, place_ar = s.place_ar, h3_cell = s.h3_cell, "
+            " incident_id = CASE WHEN r.category = s.category AND r.reported_at = s.reported_at "
+            "   AND ST_Equals(r.geom, ST_SetSRID(ST_MakePoint(s.lng, s.lat), 4326)) "
+            "   THEN r.incident_id END, "
+            f" content_hash = {_HASH_EXPR}, updated_at = now() "
+            f"FROM {STAGING_TABLE} s "
+            "WHERE r.source = :src AND r.source_id = s.source_id "
+            f"AND r.content_hash <> {_HASH_EXPR}"
+        ),
+        params,
+    ).rowcount
+    new = conn.execute(
+        sa.text(
+            "INSERT INTO reports (source, source_id, category, description, reporter_pseudonym, "
+            " channel, photo_url, status, reported_at, flags, content_hash, governorate_code, "
+            " authority_code, agency_code, routing_confidence, routing_reason, routing_status, "
+            " place_en, place_ar, h3_cell, batch_id, geom) "
+            "SELECT :src, s.source_id, s.category, s.description, s.reporter_pseudonym, "
+            " s.channel, s.photo_url, s.status, s.reported_at, s.flags, "
+            f" {_HASH_EXPR}, s.governorate_code, "
+            " s.authority_code, s.agency_code, s.routing_confidence, s.routing_reason, "
+            " s.routing_status, s.place_en, s.place_ar, s.h3_cell, :b, "
+            " ST_SetSRID(ST_MakePoint(s.lng, s.lat), 4326) "
+            f"FROM {STAGING_TABLE} s "
+            "WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.source = :src "
+            "                  AND r.source_id = s.source_id) "
+            "ORDER BY s.h3_cell "
+            "ON CONFLICT (source, source_id) DO NOTHING"
+        ),
+        params,
+    ).rowcount
+    return MergeCounts(
+        new=int(new or 0),
+        updated=int(updated or 0),
+        unchanged=n_staged - int(new or 0) - int(updated or 0),
+        status_changes=int(status_changes or 0),
+    )
+
+
+def read_region(conn: Connection, coastal_tolerance_m: float) -> BaseGeometry:
+    """The deployment region: the current governorates' union buffered by
+    ``coastal_tolerance_m`` metres (in UTM 39N), as a prepared EPSG:4326 geometry.
+
+    Raises
+    ------
+    BoundaryError
+        When no governorates are loaded.
+    """
+    wkb = conn.execute(
+        sa.text(
+            "SELECT ST_AsBinary(ST_Transform(ST_Buffer(ST_Transform(ST_Union(geom), :metric), "
+            ":tol, 'quad_segs=4'), 4326)) FROM governorates WHERE is_current"
+        ),
+        {"metric": METRIC_EPSG, "tol": float(coastal_tolerance_m)},
+    ).scalar_one()
+    if wkb is None:
+        raise BoundaryError(
+            "no current governorates in the database, so the deployment region is unknown; "
+            "load them with `fix2go boundaries load FILE --layer governorates`"
+        )
+    region = shapely.from_wkb(bytes(wkb))
+    shapely.prepare(region)
+    return region
+
+
+def batch_rejects_by_reason(conn: Connection, batch_id: int) -> dict[str, int]:
+    """Reject counts per reason code of one batch."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT reason, count(*) FROM ingest_rejects WHERE batch_id = :b "
+            "GROUP BY reason ORDER BY reason"
+        ),
+        {"b": batch_id},
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def ingest_stats(conn: Connection) -> dict[str, Any]:
+    """The counts of ``fix2go stats``: reports, incidents, batches (with outcome totals),
+    rejects by reason, reports by governorate and by agency, triage and unroutable reports,
+    and flagged reports by flag. No personal data."""
+
+    def kv(sql: str) -> dict[str, int]:
+        return {str(k) if k is not None else "none": int(v) for k, v in conn.execute(sa.text(sql))}
+
+    totals = conn.execute(
+        sa.text(
+            "SELECT count(*), coalesce(sum(n_in), 0), coalesce(sum(n_new), 0), "
+            "coalesce(sum(n_updated), 0), coalesce(sum(n_unchanged), 0), "
+            "coalesce(sum(n_rejected), 0) FROM ingest_batches WHERE finished_at IS NOT NULL"
+        )
+    ).one()
+    return {
+        "reports": int(conn.execute(sa.text("SELECT count(*) FROM reports")).scalar_one()),
+        "incidents": int(conn.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one()),
+        "batches": int(totals[0]),
+        "rows": {
+            "in": int(totals[1]),
+            "new": int(totals[2]),
+            "updated": int(totals[3]),
+            "unchanged": int(totals[4]),
+            "rejected": int(totals[5]),
+        },
+        "rejects_by_reason": kv(
+            "SELECT reason, count(*) FROM ingest_rejects GROUP BY reason ORDER BY reason"
+        ),
+        "reports_by_status": kv(
+            "SELECT status, count(*) FROM reports GROUP BY status ORDER BY status"
+        ),
+        "reports_by_governorate": kv(
+            "SELECT governorate_code, count(*) FROM reports GROUP BY 1 ORDER BY 1"
+        ),
+        "reports_by_agency": kv("SELECT agency_code, count(*) FROM reports GROUP BY 1 ORDER BY 1"),
+        "reports_by_routing_status": kv(
+            "SELECT routing_status, count(*) FROM reports GROUP BY 1 ORDER BY 1"
+        ),
+        "triage_or_unroutable": int(
+            conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM reports WHERE routing_status IN ('triage', 'unroutable')"
+                )
+            ).scalar_one()
+        ),
+        "flagged": kv("SELECT f, count(*) FROM reports, unnest(flags) AS f GROUP BY f ORDER BY f"),
+    }
