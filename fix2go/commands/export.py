@@ -14,6 +14,7 @@ import pandas as pd
 import typer
 
 from fix2go.database import get_engine
+from fix2go.gis_export import export_all
 from spatial.postgis.export import EXPORT_COLUMNS, ExportError, read_agency_reports
 
 BAHRAIN_TZ = "Asia/Bahrain"
@@ -139,15 +140,45 @@ def export_agency(agency: str, fmt: str, out: Path) -> int:
 
 
 def export(
-    agency: str = typer.Option(..., "--agency", help="Agency code (data/agencies.csv)."),
-    fmt: str = typer.Option(..., "--format", help="csv | geojson | open311"),
-    out: Path = typer.Option(..., "--out", help="Output file."),
+    agency: str | None = typer.Option(None, "--agency", help="Agency code (data/agencies.csv)."),
+    all_layers: bool = typer.Option(
+        False,
+        "--all",
+        help="Instead of --agency: every analyst layer (reports, incidents, hotspots, "
+        "governorates, road_authorities) for desktop GIS.",
+    ),
+    fmt: str = typer.Option(
+        ..., "--format", help="csv | geojson | open311 (--agency); gpkg | parquet (--all)"
+    ),
+    out: Path = typer.Option(
+        ..., "--out", help="Output file; with --all --format parquet a directory."
+    ),
 ) -> None:
     """An agency's reports/incidents (its reports, each with its incident id) as CSV, GeoJSON
     or an Open311 GeoReport v2 requests.json array, read under the agency's database role:
-    the database enforces the boundary. No personal data is exported."""
+    the database enforces the boundary. With --all: the analyst views as layers of one
+    GeoPackage, or one GeoParquet file per layer in the --out directory. No personal data is
+    exported."""
+    if all_layers == (agency is not None):
+        raise typer.BadParameter("give exactly one of --agency CODE or --all")
+    if agency is None:
+        _export_all_layers(fmt, out)
+        return
     n = export_agency(agency, fmt, out)
     typer.echo(f"exported {n} reports of {agency} to {out} ({fmt})")
+
+
+def _export_all_layers(fmt: str, out: Path) -> None:
+    """``--all``: every analyst layer through :func:`fix2go.gis_export.export_all`."""
+    engine = get_engine()
+    try:
+        with engine.connect() as conn:
+            counts = export_all(conn, fmt, out)
+            conn.rollback()
+    finally:
+        engine.dispose()
+    layers = ", ".join(f"{n} {name}" for name, n in counts.items())
+    typer.echo(f"exported {layers} to {out} ({fmt})")
 
 
 def register(app: typer.Typer) -> None:

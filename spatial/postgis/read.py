@@ -107,6 +107,7 @@ HOTSPOT_COLUMNS: Mapping[str, str] = {
     "n_incidents": "int64",
     "gi_z": "float64",
     "p_value": "float64",
+    "p_sim": "float64",
     "hot_class": "int64",
     "confidence": "Int64",
     "trend": "str",

@@ -9,9 +9,12 @@ import geopandas as gpd
 import pyogrio
 import pytest
 import sqlalchemy as sa
+import typer
 from geopandas.testing import assert_geodataframe_equal
 from sqlalchemy.engine import Connection
+from typer.testing import CliRunner
 
+from fix2go.commands import export as export_cmd
 from fix2go.gis_export import (
     GPKG_TIME_UNIT,
     LAYER_COLUMNS,
@@ -138,3 +141,56 @@ def test_bad_targets_are_refused(
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(GisExportError, match=match):
         export_all(conn, fmt, tmp_path / name)
+
+
+# --- the command line: fix2go export --all ---------------------------------------------------
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    """The export command alone, on the session database (reference data and boundaries)."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    app = typer.Typer()
+    export_cmd.register(app)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    return app
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("gpkg", "all.gpkg"), ("parquet", "all_parquet")])
+def test_export_all_cli(cli: typer.Typer, tmp_path: Path, fmt: str, name: str) -> None:
+    out = tmp_path / name
+    result = CliRunner().invoke(cli, ["export", "--all", "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "4 governorates" in result.output and f"to {out} ({fmt})" in result.output
+    back = read_export(fmt, out)
+    assert list(back) == list(LAYER_COLUMNS)
+    assert list(back["governorates"]["code"]) == ["BH-13", "BH-14", "BH-15", "BH-17"]
+    assert all(gdf.crs.to_epsg() == 4326 for gdf in back.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--format", "gpkg", "--out", "x.gpkg"], "exactly one of --agency CODE or --all"),
+        (
+            ["--all", "--agency", "ewa", "--format", "gpkg", "--out", "x.gpkg"],
+            "exactly one of --agency CODE or --all",
+        ),
+    ],
+)
+def test_export_all_cli_usage_errors(cli: typer.Typer, args: list[str], match: str) -> None:
+    result = CliRunner().invoke(cli, ["export", *args])
+    assert result.exit_code == 2
+    assert match in result.output
+
+
+def test_export_all_cli_bad_format_is_a_one_line_error(cli: typer.Typer, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["export", "--all", "--format", "csv", "--out", str(tmp_path / "x.csv")]
+    )
+    assert isinstance(result.exception, GisExportError)
+    assert str(result.exception) == "unknown export format 'csv'; use one of gpkg, parquet"

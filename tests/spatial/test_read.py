@@ -369,17 +369,6 @@ def test_read_reports_rejects_nothing_silently_on_point_geometry(
     assert row.geom.equals(Point(50.45, 26.20))
 
 
-# The shape of hotspot_cells (sql/004); created here, inside the rolled-back transaction, only
-# when the migration is not applied in this database.
-HOTSPOT_DDL = """
-CREATE TABLE IF NOT EXISTS hotspot_cells (
-    resolution smallint NOT NULL, h3_cell bigint NOT NULL, category_group text NOT NULL,
-    period text NOT NULL, n_incidents integer NOT NULL, gi_z double precision,
-    p_value double precision, hot_class smallint NOT NULL, confidence smallint,
-    trend text, computed_at timestamptz NOT NULL DEFAULT now(),
-    geom geometry(Polygon, 4326) NOT NULL)
-"""
-
 # (resolution, lat, lon, group, period, hot_class, confidence, trend)
 CELLS = [
     (8, 26.22, 50.58, "all", "all", 3, 99, "intensifying"),  # Manama, BH-13
@@ -394,7 +383,6 @@ CELLS = [
 def hotspots(conn: Connection) -> list[int]:
     import h3
 
-    conn.execute(sa.text(HOTSPOT_DDL))
     conn.execute(sa.text("DELETE FROM hotspot_cells"))  # rolled back after the test
     ids = []
     for res, lat, lon, group, period, hot, confidence, trend in CELLS:
