@@ -27,6 +27,7 @@ class RouteSummary:
     governorate_changes: int
     authority_changes: int
     agency_changes: int
+    refreshed: int  # same governorate, authority and agency; new confidence/reason/place
     written: int
     counts: pd.DataFrame  # old_agency, new_agency, n, examples
 
@@ -79,6 +80,7 @@ def run_route(*, replay: bool, dry_run: bool, examples: int = EXAMPLES_PER_PAIR)
         governorate_changes=diff.n_changed("governorate_code") if len(diff.changes) else 0,
         authority_changes=diff.n_changed("authority_code") if len(diff.changes) else 0,
         agency_changes=diff.n_changed("agency_code") if len(diff.changes) else 0,
+        refreshed=len(diff.refresh),
         written=written,
         counts=_examples(diff, examples)
         if len(diff.changes)
@@ -95,6 +97,11 @@ def format_summary(s: RouteSummary) -> list[str]:
         f"examined {s.examined} {what}; {s.changed} {verb}: governorate {s.governorate_changes}, "
         f"authority {s.authority_changes}, agency {s.agency_changes}",
     ]
+    if s.refreshed:
+        lines.append(
+            f"{s.refreshed} more {'would get' if s.dry_run else 'got'} a new confidence, "
+            "reason or place only (same governorate, authority and agency; not audited)"
+        )
     if len(s.counts):
         lines.append("old agency -> new agency: reports (examples)")
         for row in s.counts.itertuples(index=False):
@@ -102,7 +109,7 @@ def format_summary(s: RouteSummary) -> list[str]:
     if s.dry_run:
         lines.append("dry run: nothing written")
     else:
-        audit = f", {s.written} audit rows" if s.replay else ""
+        audit = f", {s.changed} audit rows" if s.replay else ""
         lines.append(f"written: {s.written} reports updated{audit}, in one transaction")
     return lines
 

@@ -4,7 +4,7 @@ after a boundary change (diff, then apply with an audit trail)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -112,6 +112,9 @@ class ReplayDiff:
     version: str
     n_examined: int
     changes: pd.DataFrame
+    #: reports whose governorate, authority and agency stay but whose confidence, reason,
+    #: status or place change (``report_id`` and ``new_<column>``): written, not audited
+    refresh: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def counts(self) -> pd.DataFrame:
         """Changed reports per (old agency -> new agency), most first (``-`` for none)."""
@@ -149,8 +152,8 @@ def read_reports_to_route(conn: Connection, *, replay: bool) -> gpd.GeoDataFrame
     where = "status = ANY(:statuses)" if replay else "routing_status IS NULL"
     return gpd.read_postgis(
         sa.text(
-            "SELECT id AS report_id, category, governorate_code, authority_code, agency_code, "
-            f"geom FROM reports WHERE {where} ORDER BY id"
+            f"SELECT id AS report_id, category, {', '.join(ROUTING_FIELDS)}, geom "
+            f"FROM reports WHERE {where} ORDER BY id"
         ),
         conn,
         geom_col="geom",
@@ -165,14 +168,18 @@ def routing_diff(conn: Connection, layers: BoundaryLayers, *, replay: bool = Tru
     reports: all of them)."""
     reports = read_reports_to_route(conn, replay=replay)
     routed = assign_jurisdiction(reports, layers)
-    changed = np.zeros(len(reports), dtype=bool)
-    for col in _KEY_FIELDS:
+    key_changed = np.zeros(len(reports), dtype=bool)
+    any_changed = np.zeros(len(reports), dtype=bool)
+    for col in ROUTING_FIELDS:
         before = reports[col].astype(object).fillna("\0").to_numpy()
         after = routed[col].astype(object).fillna("\0").to_numpy()
-        changed |= before != after
+        differs = before != after
+        any_changed |= differs
+        if col in _KEY_FIELDS:
+            key_changed |= differs
     if not replay:
-        changed[:] = True
-    sel = reports.index[changed]
+        key_changed[:] = True
+    sel = reports.index[key_changed]
     changes = pd.DataFrame(
         {
             "report_id": reports.loc[sel, "report_id"].astype("int64").to_numpy(),
@@ -181,7 +188,19 @@ def routing_diff(conn: Connection, layers: BoundaryLayers, *, replay: bool = Tru
             **{f"new_{c}": routed.loc[sel, c].to_numpy() for c in ROUTING_FIELDS},
         }
     )
-    return ReplayDiff(version=layers.version or "unknown", n_examined=len(reports), changes=changes)
+    rest = reports.index[any_changed & ~key_changed]
+    refresh = pd.DataFrame(
+        {
+            "report_id": reports.loc[rest, "report_id"].astype("int64").to_numpy(),
+            **{f"new_{c}": routed.loc[rest, c].to_numpy() for c in ROUTING_FIELDS},
+        }
+    )
+    return ReplayDiff(
+        version=layers.version or "unknown",
+        n_examined=len(reports),
+        changes=changes,
+        refresh=refresh,
+    )
 
 
 def replay_diff(conn: Connection, layers: BoundaryLayers) -> ReplayDiff:
@@ -197,16 +216,21 @@ def _copy_rows(conn: Connection, table: str, columns: tuple[str, ...], frame: pd
 
 
 def apply_routing(conn: Connection, diff: ReplayDiff, *, audit: bool = True) -> int:
-    """Write the new routing of the reports in ``diff`` (and, with ``audit``, one
-    ``routing_audit`` row each) in the caller's transaction: all or nothing.
+    """Write the new routing of the reports in ``diff.changes`` (with ``audit``: one
+    ``routing_audit`` row each) and ``diff.refresh`` (not audited) in the caller's
+    transaction: all or nothing.
 
     Returns
     -------
     int
         The number of reports updated.
     """
-    if diff.changes.empty:
+    columns = ("report_id", *(f"new_{c}" for c in ROUTING_FIELDS))
+    frames = [f for f in (diff.changes, diff.refresh) if len(f)]
+    if not frames:
         return 0
+    rows = pd.concat([f[list(columns)] for f in frames], ignore_index=True)
+    rows["audited"] = np.arange(len(rows)) < len(diff.changes)
     conn.execute(
         sa.text(
             "CREATE TEMP TABLE _routing_new (report_id bigint PRIMARY KEY, "
@@ -214,12 +238,10 @@ def apply_routing(conn: Connection, diff: ReplayDiff, *, audit: bool = True) -> 
                 f"new_{c} {'double precision' if c == 'routing_confidence' else 'text'}"
                 for c in ROUTING_FIELDS
             )
-            + ") ON COMMIT DROP"
+            + ", audited boolean NOT NULL) ON COMMIT DROP"
         )
     )
-    _copy_rows(
-        conn, "_routing_new", ("report_id", *(f"new_{c}" for c in ROUTING_FIELDS)), diff.changes
-    )
+    _copy_rows(conn, "_routing_new", (*columns, "audited"), rows)
     if audit:
         conn.execute(
             sa.text(
@@ -228,7 +250,8 @@ def apply_routing(conn: Connection, diff: ReplayDiff, *, audit: bool = True) -> 
                 "new_agency_code, boundary_version) "
                 "SELECT r.id, r.governorate_code, n.new_governorate_code, r.authority_code, "
                 "n.new_authority_code, r.agency_code, n.new_agency_code, :version "
-                "FROM reports r JOIN _routing_new n ON n.report_id = r.id ORDER BY r.id"
+                "FROM reports r JOIN _routing_new n ON n.report_id = r.id "
+                "WHERE n.audited ORDER BY r.id"
             ),
             {"version": diff.version},
         )

@@ -150,7 +150,17 @@ def test_replay_diff_matches_direct_computation_then_applies_with_audit(
 ) -> None:
     reports = seed_routed_reports(conn, 300, seed=3)
     before = read_boundary_layers(conn)
-    assert replay_diff(conn, before).changes.empty  # nothing changes without a new version
+    unchanged = replay_diff(conn, before)  # nothing changes without a new version
+    assert unchanged.changes.empty and unchanged.refresh.empty
+    # a stale reason and confidence (keys unchanged) are refreshed, not audited
+    stale_sid = reports.loc[reports["status"] == "open", "source_id"].iloc[0]
+    conn.execute(
+        sa.text(
+            "UPDATE reports SET routing_reason = 'stale', routing_confidence = 0.01 "
+            "WHERE source_id = :s"
+        ),
+        {"s": stale_sid},
+    )
 
     moved = load_legacy_layout(conn).geometry.iloc[0]
     layers = read_boundary_layers(conn)
@@ -187,10 +197,20 @@ def test_replay_diff_matches_direct_computation_then_applies_with_audit(
     )
     assert not changed_sids & closed_ids
 
+    stale_id = conn.execute(
+        sa.text("SELECT id FROM reports WHERE source_id = :s"), {"s": stale_sid}
+    ).scalar_one()
+    assert stale_id in set(diff.refresh["report_id"]) | set(diff.changes["report_id"])
+
     n = apply_replay(conn, diff)
-    assert n == len(diff.changes)
+    assert n == len(diff.changes) + len(diff.refresh)
     audit = audit_rows(conn, version=diff.version)
-    assert len(audit) == n
+    assert len(audit) == len(diff.changes)
+    assert set(audit["report_id"]).isdisjoint(diff.refresh["report_id"])
+    reason = conn.execute(
+        sa.text("SELECT routing_reason FROM reports WHERE id = :i"), {"i": stale_id}
+    ).scalar_one()
+    assert reason != "stale" and reason.startswith("inside ")
     assert set(audit["report_id"]) == set(diff.changes["report_id"])
     assert (audit["new_governorate_code"] == "BH-16").sum() == expected_gov
     assert audit["changed_at"].notna().all()
@@ -202,7 +222,8 @@ def test_replay_diff_matches_direct_computation_then_applies_with_audit(
     ).scalar_one()
     assert stored == expected_agency
     # applied: a second replay finds nothing to change
-    assert replay_diff(conn, layers).changes.empty
+    again = replay_diff(conn, layers)
+    assert again.changes.empty and again.refresh.empty
 
 
 def test_route_never_routed_reports(conn: Connection) -> None:
