@@ -85,6 +85,18 @@ def ensure_agency_roles(conn: Connection) -> list[str]:
         conn.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
     )
     quote = conn.dialect.identifier_preparer.quote
+
+    def let_current_user_set(role: str) -> None:
+        # a superuser may SET ROLE to any role; anyone else needs membership
+        if superuser:
+            return
+        member = conn.execute(
+            sa.text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": role}
+        ).scalar()
+        if not member:
+            conn.execute(sa.text(f"GRANT {quote(role)} TO CURRENT_USER"))
+
+    let_current_user_set(ADMIN_ROLE)
     roles = []
     for code in codes:
         role = agency_role(code)
@@ -104,12 +116,7 @@ def ensure_agency_roles(conn: Connection) -> list[str]:
         ).scalar()
         if not is_member:
             conn.execute(sa.text(f"GRANT {AGENCY_GROUP_ROLE} TO {quote(role)}"))
-        if not superuser:
-            can_set = conn.execute(
-                sa.text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": role}
-            ).scalar()
-            if not can_set:
-                conn.execute(sa.text(f"GRANT {quote(role)} TO CURRENT_USER"))
+        let_current_user_set(role)
     return roles
 
 

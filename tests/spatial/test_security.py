@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -178,3 +180,27 @@ def test_as_agency_refuses_unknown_or_invalid_codes(conn: Connection) -> None:
         pass
     with pytest.raises(SecurityError, match="invalid agency code"), as_agency(conn, "x; DROP"):
         pass
+
+
+def test_non_superuser_operator_gets_membership_to_set_roles(
+    conn: Connection, seeded: dict[str, list[int]]
+) -> None:
+    """With DATABASE_URL pointing at a server where the app is not a superuser, the roles it
+    creates or finds are granted to it so that ``as_agency`` works (all rolled back)."""
+    operator = f"fix2go_test_operator_{os.getpid()}"
+    conn.execute(sa.text(f"CREATE ROLE {operator} NOLOGIN CREATEROLE"))
+    conn.execute(sa.text(f"GRANT SELECT ON agencies TO {operator}"))  # the app owns it in real life
+    conn.execute(sa.text(f"SET LOCAL ROLE {operator}"))
+    superuser = conn.execute(
+        sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    ).scalar()
+    assert superuser is False
+    roles = ensure_agency_roles(conn)
+    for role in (*roles, "fix2go_admin"):
+        member = conn.execute(
+            sa.text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": role}
+        ).scalar()
+        assert member is True, role
+    with as_agency(conn, OWN):
+        assert count(conn, "SELECT count(*) FROM reports") == len(seeded[OWN])
+    conn.execute(sa.text("RESET ROLE"))
