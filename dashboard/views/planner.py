@@ -80,14 +80,17 @@ c3.metric(t("kpi_age", lang), "–" if age is None else f"{age:.1f}")
 share = k["high_confidence_share"]
 c4.metric(t("kpi_confidence", lang), "–" if share is None else f"{share:.0%}")
 
-# Hotspots: the first computed set, preferring all categories together.
+# Hotspots: the set for all categories over the whole period, at the hexagon resolution
+# chosen when it was computed there (else the finest computed one).
 groups = data.hotspot_groups(version)
-hot_res, hot_group, hot_period = DEFAULT_RESOLUTION, None, None
+hot_res, hot_group, hot_period = resolution, None, None
 if not groups.empty:
-    groups = groups.assign(_all=groups["category_group"] != "all").sort_values(
-        ["_all", "resolution", "period"]
-    )
-    first = groups.iloc[0]
+    ranked = groups.assign(
+        _other_group=groups["category_group"] != "all",
+        _other_period=groups["period"] != "all",
+        _other_res=groups["resolution"] != resolution,
+    ).sort_values(["_other_group", "_other_period", "_other_res", "resolution"])
+    first = ranked.iloc[0]
     hot_res, hot_group, hot_period = (
         int(first["resolution"]),
         str(first["category_group"]),

@@ -1,0 +1,282 @@
+"""Dashboard benchmark: the planner page in a real browser on ``reports`` generated reports.
+
+Run with ``fix2go bench dashboard --reports 1000000 --seed 7`` (or
+``python -m benchmarks.bench_dashboard``).
+
+Set-up (timed, reported, not part of the ratio): a throw-away database gets the reference
+data, ``ingest.generate`` writes the synthetic export, ``ingest.pipeline.ingest_file`` loads
+it, then dedup and hotspots run as ``fix2go dedup`` / ``fix2go hotspots`` do.
+
+Measured, in Debian's chromium driven by Playwright against ``fix2go dashboard``:
+
+- ``first_render_s``: from navigation to the planner page until its KPIs and the hexagons of
+  the map are drawn, on a server whose caches are cold (first visit);
+- ``warm_render_s``: the same in a new browser context (the query cache is warm);
+- ``filter_change_s``: from choosing a category in the sidebar until the KPIs changed and the
+  map was drawn again (a query the cache has not seen).
+
+Anchor: ``sql_only_s``, the time of the planner's own SQL (KPIs, hexagons, heat weights,
+incidents in view, hotspots, weekly trend) run directly on one connection, no cache: the floor
+under which no page using these prepared aggregates can go. Ratios are page / SQL.
+One run per figure: indicative, not statistics.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from playwright.sync_api import Frame, Page, sync_playwright
+from sqlalchemy.engine import Engine, make_url
+
+from dashboard.maps import HEX_COLORS, MAX_INCIDENT_MARKERS
+from fix2go import embedded
+from fix2go.commands.dedup import run_dedup
+from fix2go.commands.hotspots import run_hotspots
+from fix2go.database import drop_database, ensure_database
+from fix2go.reference import prepare_reference
+from fix2go.secrets import pseudonym_key
+from fix2go.settings import PROJECT_ROOT, SQL_DIR, load
+from ingest.generate import generate, write_export
+from ingest.pipeline import ingest_file
+from spatial.postgis import dashboard as q
+from spatial.postgis.engine import make_engine
+from spatial.postgis.migrate import migrate
+
+BENCH_DB = "fix2go_bench_dashboard"
+PLANNER_RESOLUTION = 8
+FILTER_CATEGORY_LABEL = "Pothole"
+START_TIMEOUT_S = 120
+PAGE_TIMEOUT_S = 300
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _admin_url() -> str:
+    settings = load()
+    if settings.database_url is not None:
+        return make_url(settings.database_url).set(database="postgres").render_as_string(False)
+    cluster = embedded.cluster_for(settings)
+    embedded.start(cluster)
+    return cluster.url("postgres")
+
+
+def prepare(reports: int, seed: int) -> tuple[str, dict[str, float]]:
+    """A fresh bench database with ``reports`` generated reports, deduped, with hotspots."""
+    admin = _admin_url()
+    drop_database(admin, BENCH_DB)
+    ensure_database(admin, BENCH_DB)
+    url = make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    times: dict[str, float] = {}
+    try:
+        migrate(engine, SQL_DIR)
+        with engine.begin() as conn:
+            prepare_reference(conn, load().data_dir)
+            from spatial.postgis.security import ensure_agency_roles
+
+            ensure_agency_roles(conn)
+        t0 = time.perf_counter()
+        data = generate(reports, seed)
+        with tempfile.TemporaryDirectory(prefix="fix2go-bench-") as tmp:
+            path = Path(tmp) / "export.csv"
+            write_export(data.reports, path)
+            times["generate_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            with engine.begin() as conn:
+                ingest_file(conn, path, key=pseudonym_key())
+            times["ingest_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_dedup(engine)
+        times["dedup_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_hotspots(engine)
+        times["hotspots_s"] = time.perf_counter() - t0
+        with engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+    finally:
+        engine.dispose()
+    return url, times
+
+
+def sql_only(engine: Engine) -> float:
+    """Seconds of the planner's SQL for the unfiltered page, run directly (the anchor)."""
+    f = q.Filters()
+    t0 = time.perf_counter()
+    with engine.connect() as c:
+        q.kpis(c, f)
+        q.incident_cells(c, f, PLANNER_RESOLUTION)
+        q.heat_weights(c, f, PLANNER_RESOLUTION)
+        q.incidents_in_view(c, f, None, MAX_INCIDENT_MARKERS)
+        q.hotspot_cells(c, PLANNER_RESOLUTION, "all", "all")
+        q.top_hotspots(c, PLANNER_RESOLUTION, "all", "all", 10)
+        q.weekly_trend(c, f)
+    return time.perf_counter() - t0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "FIX2GO_BASEMAP": "none"}
+    fix2go = Path(sys.executable).parent / "fix2go"
+    proc = subprocess.Popen(
+        [str(fix2go), "dashboard", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://localhost:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.25)
+    _stop(proc)
+    raise RuntimeError(f"fix2go dashboard did not answer within {START_TIMEOUT_S} s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+_HEX_JS = (
+    "cols => Array.from(document.querySelectorAll('path.leaflet-interactive'))"
+    ".filter(e => cols.includes((e.getAttribute('fill') || '').toLowerCase())).length"
+)
+
+
+def _hex_frame(page: Page) -> Frame | None:
+    colours = [c.lower() for c in HEX_COLORS]
+    for frame in page.frames:
+        try:
+            if frame.evaluate(_HEX_JS, colours) > 0:
+                return frame
+        except Exception:  # frame detached or navigating
+            continue
+    return None
+
+
+def _metric(page: Page, label: str) -> str:
+    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return str(box.get_by_test_id("stMetricValue").inner_text())
+
+
+def _wait(page: Page, cond: Any, what: str) -> None:
+    deadline = time.monotonic() + PAGE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        page.wait_for_timeout(20)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def _render(page: Page, base: str) -> float:
+    t0 = time.perf_counter()
+    page.goto(base + "/", wait_until="commit")
+    page.get_by_test_id("stMetric").first.wait_for(timeout=PAGE_TIMEOUT_S * 1000)
+    _wait(page, lambda: _hex_frame(page) is not None, "the hexagons")
+    return time.perf_counter() - t0
+
+
+def _filter_change(page: Page) -> float:
+    before = _metric(page, "Reports in period")
+    old = _hex_frame(page)
+    page.get_by_test_id("stMultiSelect").filter(has_text="Categories").first.click()
+    option = page.get_by_role("option", name=FILTER_CATEGORY_LABEL, exact=True)
+    t0 = time.perf_counter()
+    option.click()
+    _wait(page, lambda: _metric(page, "Reports in period") != before, "the KPIs")
+    _wait(
+        page,
+        lambda: (f := _hex_frame(page)) is not None and f is not old,
+        "the redrawn map",
+    )
+    return time.perf_counter() - t0
+
+
+def measure(url: str) -> dict[str, float]:
+    """Browser figures of the planner page on the database at ``url``."""
+    proc, base = _start_server(url)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = ctx.new_page()
+                first = _render(page, base)
+                change = _filter_change(page)
+                ctx.close()
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                warm = _render(ctx.new_page(), base)
+                ctx.close()
+            finally:
+                browser.close()
+    finally:
+        _stop(proc)
+    return {"first_render_s": first, "warm_render_s": warm, "filter_change_s": change}
+
+
+def run(reports: int, seed: int) -> dict[str, Any]:
+    """Prepare, measure, print and return the figures (see the module docstring)."""
+    url, setup = prepare(reports, seed)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            counts = {
+                "reports": int(c.execute(sa.text("SELECT count(*) FROM reports")).scalar_one()),
+                "incidents": int(c.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one()),
+            }
+        anchor = sql_only(engine)
+    finally:
+        engine.dispose()
+    browser = measure(url)
+    figures: dict[str, Any] = {
+        "generated_reports": reports,
+        "seed": seed,
+        **counts,
+        **{k: round(v, 2) for k, v in setup.items()},
+        "sql_only_s": round(anchor, 3),
+        **{k: round(v, 3) for k, v in browser.items()},
+        "first_render_vs_sql": round(browser["first_render_s"] / anchor, 1),
+        "filter_change_vs_sql": round(browser["filter_change_s"] / anchor, 1),
+    }
+    for key, value in figures.items():
+        print(f"{key:>22}: {value}")
+    drop_database(_admin_url(), BENCH_DB)
+    return figures
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    run(reports=n, seed=7)
