@@ -476,3 +476,58 @@ def test_bahrain_sea_within_and_beyond_tolerance(
     assert out["agency_code"].tolist() == ["muharraq_municipality", None]
     assert out["routing_status"].tolist() == ["triage", "unroutable"]
     assert "outside every authority" in out["routing_reason"].iloc[0]
+
+
+# --- the reference data: reproducible from its script, consistent with agencies/categories --
+
+
+def _build_script() -> object:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "build_road_authorities.py"
+    spec = importlib.util.spec_from_file_location("build_road_authorities", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_road_authorities_and_rules_are_reproducible_and_consistent() -> None:
+    script = _build_script()
+    built = script.build_layer()  # type: ignore[attr-defined]
+    committed = gpd.read_file(DATA / "road_authorities.geojson")
+    cols = ["code", "name_en", "name_ar", "kind", "precedence", "default_agency"]
+    pd.testing.assert_frame_equal(
+        built[cols].reset_index(drop=True),
+        committed[cols].reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert committed.crs.to_epsg() == 4326
+    assert set(committed.geom_type) == {"MultiPolygon"} and committed.is_valid.all()
+    assert all(
+        shapely.equals_exact(a, b, tolerance=2e-6)
+        for a, b in zip(built.geometry, committed.geometry, strict=True)
+    )
+    assert committed["code"].is_unique
+    assert dict(zip(committed["kind"], committed["precedence"], strict=False)) == {
+        "municipal_area": 10, "corridor": 20, "special_zone": 30
+    }  # fmt: skip
+
+    rules = pd.read_csv(DATA / "routing_rules.csv", dtype=str)
+    expected = pd.DataFrame(
+        script.build_rules(built),  # type: ignore[attr-defined]
+        columns=["authority_code", "category", "agency_code"],
+    )
+    pd.testing.assert_frame_equal(rules, expected)
+    agencies = set(pd.read_csv(DATA / "agencies.csv", dtype=str)["code"])
+    categories = set(pd.read_csv(DATA / "categories.csv", dtype=str)["code"])
+    assert set(committed["default_agency"]) <= agencies
+    assert set(rules["agency_code"]) <= agencies
+    assert set(rules["category"]) == categories
+    assert set(rules["authority_code"]) <= set(committed["code"])
+    assert not rules.duplicated(["authority_code", "category"]).any()
+    # every municipal area has a rule for every category; corridors leave some to the default
+    muni = committed.loc[committed["kind"] == "municipal_area", "code"]
+    assert (rules[rules["authority_code"].isin(muni)].groupby("authority_code").size() == 10).all()
+    corridor_rules = rules[rules["authority_code"].str.startswith("mow_corridor_")]
+    assert "abandoned_vehicle" not in set(corridor_rules["category"])
