@@ -61,6 +61,7 @@ import h3.api.basic_int as h3i
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import shapely
 from pyproj import Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -74,6 +75,9 @@ DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "data" / "dedup.t
 
 NS_PER_DAY = 86_400 * 10**9
 """Nanoseconds in a day (timestamps are compared as int64 nanoseconds)."""
+
+MM_PER_M = 1000.0
+"""Positions are kept in integer millimetres for exact running sums."""
 
 _TO_UTM = Transformer.from_crs(STORAGE_EPSG, METRIC_EPSG, always_xy=True)
 
@@ -247,8 +251,10 @@ class DaskExecutor:
 class _Points:
     """Reports in canonical order as plain arrays (one row per report)."""
 
-    x: npt.NDArray[np.float64]
+    x: npt.NDArray[np.float64]  # UTM metres (rounded to the millimetre)
     y: npt.NDArray[np.float64]
+    xi: npt.NDArray[np.int64]  # the same in integer millimetres
+    yi: npt.NDArray[np.int64]
     t: npt.NDArray[np.int64]  # reported_at, ns since epoch (UTC)
     closed: npt.NDArray[np.int64]  # closed_at, ns; int64 max when not closed
     cat: npt.NDArray[np.int64]  # category number (position in config order)
@@ -297,19 +303,18 @@ def _prepare(
             f"{where}: the index must identify reports uniquely, got duplicated labels; "
             "index the frame by report id"
         )
-    geom = reports.geometry
-    if len(reports) and (
-        geom.isna().any() or geom.is_empty.any() or (geom.geom_type != "Point").any()
-    ):
+    geoms = np.asarray(reports.geometry.array, dtype=object)
+    if len(reports) and ((shapely.get_type_id(geoms) != 0).any() or shapely.is_empty(geoms).any()):
         raise DedupError(
             f"{where}: every report needs a Point geometry, got missing, empty or non-Point "
             "ones; drop or repair them first"
         )
     cats = list(config.eps_m)
-    unknown = set(reports["category"].unique()) - set(cats)
-    if unknown:
+    cat_all = pd.Index(cats).get_indexer(reports["category"])
+    if (cat_all < 0).any():
+        unknown = set(reports["category"][cat_all < 0].astype(str))
         raise DedupError(
-            f"{where}: categories {sorted(map(str, unknown))!r} have no eps_m; "
+            f"{where}: categories {sorted(unknown)!r} have no eps_m; "
             "add them to the [dedup] tables of data/dedup.toml"
         )
     t = _ns(reports["reported_at"], "reported_at", where)
@@ -319,25 +324,32 @@ def _prepare(
         closed = _ns(reports["closed_at"], "closed_at", where)
     else:
         closed = np.full(len(reports), _NOT_CLOSED, dtype=np.int64)
-    order = pd.DataFrame({"t": t, "k": reports.index}).sort_values(["t", "k"], kind="stable")
-    pos = order.index.to_numpy()
-    lng = geom.x.to_numpy(dtype=np.float64)[pos]
-    lat = geom.y.to_numpy(dtype=np.float64)[pos]
+    if pd.api.types.is_integer_dtype(reports.index.dtype):
+        pos = np.lexsort((reports.index.to_numpy(), t))
+    else:
+        order = pd.DataFrame({"t": t, "k": reports.index}).sort_values(["t", "k"], kind="stable")
+        pos = order.index.to_numpy()
+    lng = shapely.get_x(geoms)[pos]
+    lat = shapely.get_y(geoms)[pos]
     x, y = _TO_UTM.transform(lng, lat)
-    cat_codes = pd.Categorical(reports["category"].to_numpy()[pos], categories=cats).codes
+    # integer millimetres: running sums of positions are exact, whatever the order of work
+    xi = np.round(np.asarray(x) * MM_PER_M).astype(np.int64)
+    yi = np.round(np.asarray(y) * MM_PER_M).astype(np.int64)
+    cat = cat_all[pos].astype(np.int64)
     eps = np.asarray([config.eps_m[c] for c in cats], dtype=np.float64)
     maxr = np.asarray([config.max_radius_m[c] for c in cats], dtype=np.float64)
     merge = np.asarray([config.merge_m[c] for c in cats], dtype=np.float64)
-    cat = cat_codes.astype(np.int64)
     pts = _Points(
-        x=np.asarray(x, dtype=np.float64),
-        y=np.asarray(y, dtype=np.float64),
+        x=xi / MM_PER_M,
+        y=yi / MM_PER_M,
+        xi=xi,
+        yi=yi,
         t=t[pos],
         closed=closed[pos],
         cat=cat,
-        eps=eps[cat] if len(cat) else np.empty(0),
-        maxr=maxr[cat] if len(cat) else np.empty(0),
-        merge=merge[cat] if len(cat) else np.empty(0),
+        eps=eps[cat],
+        maxr=maxr[cat],
+        merge=merge[cat],
         lat=lat,
         lng=lng,
     )
@@ -450,10 +462,11 @@ def _seed_pass(task: _ComponentTask) -> npt.NDArray[np.int64]:
     by_j = np.argsort(edges[:, 1], kind="stable")
     starts_l = np.searchsorted(edges[by_j, 1], np.arange(n + 1)).tolist()
     earlier = edges[by_j, 0].tolist()
-    xs, ys, ts = pts.x.tolist(), pts.y.tolist(), pts.t.tolist()
-    cl, mr, mg = pts.closed.tolist(), pts.maxr.tolist(), pts.merge.tolist()
-    sx: dict[int, float] = {}
-    sy: dict[int, float] = {}
+    xs, ys, ts = pts.xi.tolist(), pts.yi.tolist(), pts.t.tolist()
+    cl = pts.closed.tolist()
+    mr, mg = (pts.maxr * MM_PER_M).tolist(), (pts.merge * MM_PER_M).tolist()
+    sx: dict[int, int] = {}
+    sy: dict[int, int] = {}
     cnt: dict[int, int] = {}
     closed_at: dict[int, int] = {}
     parent: dict[int, int] = {}
@@ -484,7 +497,7 @@ def _seed_pass(task: _ComponentTask) -> npt.NDArray[np.int64]:
                     best, best_d2 = s, d2
         if best < 0:
             best = j
-            sx[j], sy[j], cnt[j], closed_at[j], parent[j] = 0.0, 0.0, 0, cl[j], j
+            sx[j], sy[j], cnt[j], closed_at[j], parent[j] = 0, 0, 0, cl[j], j
         out[j] = best
         sx[best] += xj
         sy[best] += yj
@@ -520,19 +533,34 @@ def _seeds(pts: _Points, edges: npt.NDArray[np.int64], executor: Executor) -> np
     )
     _, comp = connected_components(graph, directed=False)
     size = np.bincount(comp)
-    n_edges = np.bincount(comp[edges[:, 0]], minlength=size.size)
     first = np.full(size.size, n, dtype=np.int64)
     np.minimum.at(first, comp, np.arange(n))
     min_closed = np.full(size.size, _NOT_CLOSED, dtype=np.int64)
     np.minimum.at(min_closed, comp, pts.closed)
     max_t = np.full(size.size, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(max_t, comp, pts.t)
-    radius_ok = np.ones(size.size, dtype=bool)
-    np.logical_and.at(radius_ok, comp, pts.maxr >= pts.eps)
-    # cliques (every pair a candidate, so every pair within eps) with nothing closed before
-    # their last report are one incident: the sequential pass would give exactly that
-    clique = (n_edges == size * (size - 1) // 2) & (min_closed >= max_t) & radius_ok
-    fast = clique[comp]
+    # A component is one incident exactly when the sequential pass never opens a second
+    # one: every later report has an earlier candidate and lies within max_radius_m of the
+    # running centroid, and nothing closes before the last report. Checked vectorised, with
+    # the same integer sums and float operations as the pass (so the same decisions).
+    order = np.lexsort((np.arange(n), comp))
+    cs = comp[order]
+    run_start = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+    start_of = np.repeat(run_start, np.diff(np.r_[run_start, n]))
+    rank = np.arange(n) - start_of
+    xs, ys = pts.xi[order], pts.yi[order]
+    ex_x, ex_y = np.cumsum(xs) - xs, np.cumsum(ys) - ys  # exclusive running sums
+    prev_x, prev_y = ex_x - ex_x[start_of], ex_y - ex_y[start_of]
+    later = rank > 0
+    dx = xs[later] - prev_x[later] / rank[later]
+    dy = ys[later] - prev_y[later] / rank[later]
+    r_mm = pts.maxr[order][later] * MM_PER_M
+    has_earlier = (np.bincount(edges[:, 1], minlength=n) > 0)[order][later]
+    ok = np.ones(n, dtype=bool)
+    ok[later] = has_earlier & (dx * dx + dy * dy <= r_mm * r_mm)
+    bad = np.bincount(cs[~ok], minlength=size.size)
+    single = (bad == 0) & (min_closed >= max_t)
+    fast = single[comp]
     seed[fast] = first[comp[fast]]
     slow = np.flatnonzero(~fast & (size[comp] > 1))
     if slow.size == 0:
@@ -767,13 +795,18 @@ def assign_incidents(
     """
     pts, sorted_index = _prepare(reports, config, "assign_incidents")
     if labels is None:
-        labels = incident_labels(reports, config, executor=executor)
-    lab = labels.reindex(sorted_index)
-    if lab.isna().any():
-        raise DedupError(
-            "assign_incidents: `labels` miss some reports; compute them on the same frame"
-        )
-    codes, seeds = pd.factorize(lab, sort=False)
+        ex, part = _resolve(executor, None, len(pts), config)
+        seed_pos = _seeds(pts, _all_edges(pts, config, ex, part), ex)
+    else:
+        lab = labels.reindex(sorted_index)
+        seed_pos = sorted_index.get_indexer(pd.Index(lab))
+        if lab.isna().any() or (seed_pos < 0).any():
+            raise DedupError(
+                "assign_incidents: `labels` miss some reports or are not seed labels; "
+                "compute them with incident_labels on the same frame"
+            )
+    uniq, codes = np.unique(seed_pos, return_inverse=True)
+    seeds = sorted_index[uniq]
     k = len(seeds)
     cnt = np.bincount(codes, minlength=k).astype(np.float64)
     cx = np.bincount(codes, weights=pts.x, minlength=k) / np.maximum(cnt, 1)
@@ -810,9 +843,9 @@ def assign_incidents(
     rec_labels = seed_labels[np.maximum(rec, 0)].copy()
     rec_labels[rec < 0] = None
     out = pd.DataFrame(
-        {"incident": lab.to_numpy(), "recurrence_of": rec_labels[codes]}, index=sorted_index
+        {"incident": sorted_index[seed_pos], "recurrence_of": rec_labels[codes]},
+        index=sorted_index,
     ).reindex(reports.index)
-    out["incident"] = out["incident"].astype(labels.dtype)
     if pd.api.types.is_integer_dtype(reports.index.dtype):
         out["recurrence_of"] = out["recurrence_of"].astype("Int64")
     return out
