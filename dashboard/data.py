@@ -71,7 +71,17 @@ def data_version() -> str:
             if q.table_exists(c, "hotspot_cells")
             else None
         )
-    return "|".join(str(v) for v in (*row, hot))
+    version = "|".join(str(v) for v in (*row, hot))
+    _refresh_aggregates(version)
+    return version
+
+
+@st.cache_data(ttl=None, show_spinner=False, max_entries=8)
+def _refresh_aggregates(version: str) -> str:
+    """Recompute the prepared report aggregates once per data version (per process)."""
+    with engine().begin() as c:
+        q.refresh_aggregates(c)
+    return version
 
 
 # --- reference lists ---------------------------------------------------------------------------

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 HIGH_CONFIDENCE_MIN = 0.8
-"""A report counts as "routed with high confidence" at or above this routing confidence."""
+"""A report counts as "routed with high confidence" at or above this routing confidence
+(the same threshold is written in ``sql/005_dashboard.sql``; a test checks they agree)."""
 
 LOW_CONFIDENCE_MAX = 0.5
 """Routed reports below this confidence join the triage queue."""
@@ -83,10 +84,6 @@ def _where(f: Filters, *, alias: str, time_cols: tuple[str, str]) -> tuple[str, 
 
 def _incident_where(f: Filters) -> tuple[str, dict[str, Any]]:
     return _where(f, alias="i", time_cols=("first_reported_at", "last_reported_at"))
-
-
-def _report_where(f: Filters) -> tuple[str, dict[str, Any]]:
-    return _where(f, alias="r", time_cols=("reported_at", "reported_at"))
 
 
 def _frame(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -169,9 +166,45 @@ def report_date_bounds(conn: Connection) -> tuple[dt.date | None, dt.date | None
 # --- Planner ----------------------------------------------------------------------------------
 
 
-def kpis(
-    conn: Connection, f: Filters, high_confidence_min: float = HIGH_CONFIDENCE_MIN
-) -> dict[str, float | int | None]:
+def _day_where(f: Filters) -> tuple[str, dict[str, Any]]:
+    """Condition on ``dashboard_report_days`` (alias ``d``) for the report filters ``f``."""
+    parts = ["true"]
+    params: dict[str, Any] = {}
+    if f.date_from is not None:
+        parts.append("d.day >= :date_from")
+        params["date_from"] = f.date_from
+    if f.date_to is not None:
+        parts.append("d.day <= :date_to")
+        params["date_to"] = f.date_to
+    if f.categories:
+        parts.append("d.category = ANY(:categories)")
+        params["categories"] = list(f.categories)
+    if f.governorate:
+        parts.append("d.governorate_code = :governorate")
+        params["governorate"] = f.governorate
+    if f.agency:
+        parts.append("d.agency_code = :agency")
+        params["agency"] = f.agency
+    if f.statuses:
+        parts.append("d.status = ANY(:statuses)")
+        params["statuses"] = list(f.statuses)
+    return " AND ".join(parts), params
+
+
+def refresh_aggregates(conn: Connection) -> None:
+    """Recompute ``dashboard_report_days`` (sql/005) from ``reports``.
+
+    Readers keep seeing the previous contents until the refresh commits (``CONCURRENTLY``),
+    except on the very first refresh of an unpopulated view.
+    """
+    populated = conn.execute(
+        sa.text("SELECT ispopulated FROM pg_matviews WHERE matviewname = 'dashboard_report_days'")
+    ).scalar()
+    mode = "CONCURRENTLY " if populated else ""
+    conn.execute(sa.text(f"REFRESH MATERIALIZED VIEW {mode}dashboard_report_days"))
+
+
+def kpis(conn: Connection, f: Filters) -> dict[str, float | int | None]:
     """The planner's four figures under the filters ``f``.
 
     - ``open_incidents``: incidents with status ``open`` (category, governorate, agency and
@@ -180,11 +213,13 @@ def kpis(
     - ``median_age_open_days``: median days since the first report of those open incidents
       (None when there are none);
     - ``high_confidence_share``: share (0-1) of the period's reports routed (``routed``) with
-      a confidence of at least ``high_confidence_min`` (None when there are no reports).
+      a confidence of at least :data:`HIGH_CONFIDENCE_MIN` (None when there are no reports).
+
+    Report figures come from ``dashboard_report_days`` (see :func:`refresh_aggregates`).
     """
     inc_f = Filters(f.date_from, f.date_to, f.categories, f.governorate, f.agency, ("open",))
     iw, ip = _incident_where(inc_f)
-    rw, rp = _report_where(f)
+    dw, dp = _day_where(f)
     inc = conn.execute(
         sa.text(
             "SELECT count(*), percentile_cont(0.5) WITHIN GROUP "
@@ -195,11 +230,10 @@ def kpis(
     ).one()
     rep = conn.execute(
         sa.text(
-            "SELECT count(*), count(*) FILTER (WHERE r.routing_status = 'routed' "
-            "AND r.routing_confidence >= :hc) "
-            f"FROM reports r WHERE {rw}"
+            "SELECT coalesce(sum(d.n_reports), 0), coalesce(sum(d.n_high_confidence), 0) "
+            f"FROM dashboard_report_days d WHERE {dw}"
         ),
-        {**rp, "hc": high_confidence_min},
+        dp,
     ).one()
     n_reports = int(rep[0])
     return {
@@ -329,12 +363,12 @@ def top_hotspots(
 
 def weekly_trend(conn: Connection, f: Filters) -> pd.DataFrame:
     """Reports per ISO week (Monday, UTC) and category: ``week, category, n_reports``."""
-    w, p = _report_where(f)
+    w, p = _day_where(f)
     return _frame(
         conn,
-        "SELECT date_trunc('week', r.reported_at AT TIME ZONE 'UTC')::date AS week, "
-        "r.category, count(*)::int AS n_reports "
-        f"FROM reports r WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT date_trunc('week', d.day)::date AS week, d.category, "
+        "sum(d.n_reports)::int AS n_reports "
+        f"FROM dashboard_report_days d WHERE {w} GROUP BY 1, 2 ORDER BY 1, 2",
         p,
     )
 

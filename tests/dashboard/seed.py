@@ -11,6 +11,8 @@ import h3
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from spatial.postgis.dashboard import refresh_aggregates
+
 SECRET_PSEUDONYM = "PSEUDONYM-MUST-NOT-SHOW"
 SECRET_RAW = "RAW-ROW-MUST-NOT-SHOW"
 
@@ -151,3 +153,4 @@ def seed(engine: Engine) -> None:
                     "wkt": wkt,
                 },
             )
+        refresh_aggregates(c)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import h3
 import pytest
@@ -190,3 +191,31 @@ def test_agency_scope_enforces_row_level_security(seeded_engine: Engine) -> None
         n_reports = c.execute(sa.text("SELECT count(*) FROM reports")).scalar()
     assert seen == [1]  # no WHERE clause: the database role alone limits the rows
     assert n_reports == 3
+
+
+def test_aggregate_threshold_matches_the_constant(seeded_engine: Engine) -> None:
+    with seeded_engine.connect() as c:
+        definition = c.execute(
+            sa.text("SELECT pg_get_viewdef('dashboard_report_days'::regclass)")
+        ).scalar_one()
+    found = re.search(r"routing_confidence >= \(?([0-9.]+)\)?::double precision", definition)
+    assert found and float(found.group(1)) == q.HIGH_CONFIDENCE_MIN
+
+
+def test_refresh_aggregates_picks_up_new_reports(seeded_engine: Engine) -> None:
+    with seeded_engine.connect() as c, c.begin():
+        before = q.kpis(c, q.Filters())["reports_in_period"]
+        c.execute(
+            sa.text(
+                "INSERT INTO reports (source, source_id, category, reported_at, content_hash, "
+                "routing_status, routing_confidence, agency_code, geom) VALUES "
+                "('fix2go', 'new1', 'debris', now(), 'x', 'routed', 0.9, 'mow_roads', "
+                "ST_SetSRID(ST_MakePoint(50.58, 26.22), 4326))"
+            )
+        )
+        stale = q.kpis(c, q.Filters())["reports_in_period"]
+        q.refresh_aggregates(c)
+        fresh = q.kpis(c, q.Filters(categories=("debris",)))
+        c.rollback()
+    assert stale == before
+    assert fresh["reports_in_period"] == 1 and fresh["high_confidence_share"] == 1.0
