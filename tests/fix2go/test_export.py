@@ -112,15 +112,17 @@ def test_open311_requests_match_the_spec(conn: Connection) -> None:
     assert first["lat"] == pytest.approx(26.22) and first["long"] == pytest.approx(50.58)
 
 
-@pytest.fixture
-def export_db(new_database: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def export_db(new_database: Callable[..., str]) -> Iterator[str]:
+    """One committed, seeded throw-away database for the CLI tests (read-only for them)."""
     url = new_database(reference=True)
     engine = make_engine(url)
     with engine.begin() as conn:
         seed(conn)
     engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", url)
-    yield url
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        yield url
 
 
 @pytest.fixture
