@@ -312,6 +312,14 @@ def test_batch_and_single_report_agree(layers: BoundaryLayers) -> None:
     single = pd.concat([assign_jurisdiction(r.iloc[[i]], layers) for i in range(n)])
     pd.testing.assert_frame_equal(batch, single)
     assert set(batch["routing_status"]) >= {"routed", "triage", "unroutable"}
+    # invariants: confidence in [0, 1]; status follows the threshold; unroutable has no agency
+    conf = batch["routing_confidence"]
+    assert conf.between(0.0, 1.0).all()
+    unroutable = batch["agency_code"].isna()
+    assert (batch.loc[unroutable, "routing_status"] == "unroutable").all()
+    routed_ok = batch.loc[~unroutable]
+    expected = np.where(routed_ok["routing_confidence"] >= CFG.min_confidence, "routed", "triage")
+    assert (routed_ok["routing_status"].to_numpy() == expected).all()
 
 
 def test_config_validation() -> None:
