@@ -17,6 +17,7 @@ from spatial.errors import Fix2GoError
 # Command modules, in the order their commands appear in `fix2go --help`.
 COMMAND_MODULES = (
     "db",
+    "ingest",
     "boundaries",
     "route",
     "dedup",

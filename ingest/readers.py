@@ -282,7 +282,8 @@ def _csv_header(path: Path) -> list[str]:
         raise UnreadableFileError(f"{path}: no header row; {_FIX}") from exc
 
 
-def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _csv_names(path: Path) -> tuple[list[str], list[str]]:
+    """The header as written and normalised; refuses missing or duplicate columns."""
     header = _csv_header(path)
     names = _normalise_header(header)
     missing = [c for c in CSV_REQUIRED if c not in names]
@@ -296,6 +297,37 @@ def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise UnreadableFileError(
             f"{path}: duplicate column(s) {', '.join(dup)} in the header; keep one of each"
         )
+    return header, names
+
+
+def check_file(path: str | Path, fmt: str = "auto") -> str:
+    """Cheap up-front check that ``path`` can be read as ``fmt``; returns the real format.
+
+    Checks the format, and the header (CSV) or schema (GeoParquet); JSON files are fully
+    checked only when read.
+
+    Raises
+    ------
+    UnreadableFileError
+        As :func:`read_chunks` would for a wrong format, encoding or missing columns.
+    """
+    path = Path(path)
+    if fmt not in FORMATS:
+        raise UnreadableFileError(
+            f"{path}: unknown format {fmt!r}; use one of {', '.join(FORMATS)}"
+        )
+    if not path.is_file():
+        raise UnreadableFileError(f"{path}: no such file; check the path")
+    real = detect_format(path) if fmt == "auto" else fmt
+    if real == "csv":
+        _csv_names(path)
+    elif real == "parquet":
+        _parquet_schema(path)
+    return real
+
+
+def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    header, names = _csv_names(path)
     invalid: list[str] = []
 
     def on_invalid(row: Any) -> str:
@@ -516,7 +548,8 @@ def _read_geojson(path: Path) -> pd.DataFrame:
 # --- GeoParquet ---------------------------------------------------------------------------
 
 
-def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _parquet_schema(path: Path) -> tuple[pq.ParquetFile, list[str], str | None, bool]:
+    """Open a GeoParquet file and check its columns: (file, names, geometry column, has x/y)."""
     try:
         pf = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -540,6 +573,11 @@ def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise UnreadableFileError(
             f"{path}: missing required column(s) {', '.join(missing)}; add them ({_FIX})"
         )
+    return pf, names, geom_col, has_xy
+
+
+def _read_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    pf, names, geom_col, has_xy = _parquet_schema(path)
     next_row = 1
     for batch in pf.iter_batches(batch_size=chunk_rows):
         table = pa.Table.from_batches([batch]).rename_columns(names)
