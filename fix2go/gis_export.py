@@ -96,7 +96,8 @@ def read_layers(conn: Connection) -> dict[str, gpd.GeoDataFrame]:
     return {name: _READERS[name](conn) for name in LAYER_COLUMNS}
 
 
-def _check_target(fmt: str, out: Path) -> None:
+def check_target(fmt: str, out: Path) -> None:
+    """Refuse an unknown format or an unusable output path (before any query runs)."""
     if fmt not in FORMATS:
         raise GisExportError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == "gpkg":
@@ -165,7 +166,7 @@ def export_all(conn: Connection, fmt: str, out: str | Path) -> dict[str, int]:
         Features written per layer, in :data:`LAYER_COLUMNS` order.
     """
     target = Path(out)
-    _check_target(fmt, target)
+    check_target(fmt, target)
     layers = read_layers(conn)
     for gdf in layers.values():
         check_no_personal_data(gdf)

@@ -14,7 +14,7 @@ import pandas as pd
 import typer
 
 from fix2go.database import get_engine
-from fix2go.gis_export import export_all
+from fix2go.gis_export import check_target, export_all
 from spatial.postgis.export import EXPORT_COLUMNS, ExportError, read_agency_reports
 
 BAHRAIN_TZ = "Asia/Bahrain"
@@ -160,7 +160,9 @@ def export(
     GeoPackage, or one GeoParquet file per layer in the --out directory. No personal data is
     exported."""
     if all_layers == (agency is not None):
-        raise typer.BadParameter("give exactly one of --agency CODE or --all")
+        raise ExportError(
+            "give exactly one of --agency CODE (an agency's reports) or --all (every layer)"
+        )
     if agency is None:
         _export_all_layers(fmt, out)
         return
@@ -170,6 +172,7 @@ def export(
 
 def _export_all_layers(fmt: str, out: Path) -> None:
     """``--all``: every analyst layer through :func:`fix2go.gis_export.export_all`."""
+    check_target(fmt, out)
     engine = get_engine()
     try:
         with engine.connect() as conn:
