@@ -27,12 +27,15 @@ Governorates are matched the same way (containment, else nearest within the tole
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+from pyproj import Transformer
+from scipy.spatial import cKDTree
 from shapely.strtree import STRtree
 
 from spatial.crs import METRIC_EPSG, STORAGE_EPSG, check_crs
@@ -162,7 +165,7 @@ class PieceIndex:
         if len(points) == 0 or self.n_owners == 0:
             return first, second
         pi, ti = self.tree.query(points, predicate="intersects")
-        key = np.unique(pi.astype(np.int64) * self.n_owners + self.owner[ti])
+        key = _sorted_unique(pi.astype(np.int64) * self.n_owners + self.owner[ti])
         pi, own = key // self.n_owners, key % self.n_owners
         is_first = np.ones(len(key), dtype=bool)
         is_first[1:] = pi[1:] != pi[:-1]
@@ -216,7 +219,8 @@ class BoundaryLayers:
     has_rule: npt.NDArray[np.bool_]  # [authority, category] -> an explicit rule exists
     place_en: npt.NDArray[np.object_]
     place_ar: npt.NDArray[np.object_]
-    place_tree: STRtree
+    place_xy: npt.NDArray[np.float64]  # UTM 39N coordinates of the places
+    place_tree: cKDTree
     version: str | None = field(default=None)
 
     @property
@@ -232,6 +236,26 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -
             f"prepare_layers: {what} lacks column(s) {missing!r} (has {list(frame.columns)!r}); "
             f"provide {list(columns)!r}"
         )
+
+
+def _sorted_unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique`` by sorting (faster than hashing for mostly-distinct int64 keys)."""
+    values = np.sort(values, kind="stable")
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+@cache
+def _to_metric() -> Transformer:
+    return Transformer.from_crs(STORAGE_EPSG, METRIC_EPSG, always_xy=True)
+
+
+def _points_to_metric(points: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Project lon/lat shapely points to UTM 39N points (vectorised, no GeoSeries)."""
+    xy = shapely.get_coordinates(points)
+    x, y = _to_metric().transform(xy[:, 0], xy[:, 1])
+    return np.asarray(shapely.points(x, y), dtype=object)
 
 
 def _present(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
@@ -372,7 +396,11 @@ def prepare_layers(
     # Places: named points for bilingual addresses.
     check_crs(places, STORAGE_EPSG, "prepare_layers (places)")
     places_ok = places[_present(np.asarray(places.geometry.array, dtype=object))]
-    place_geoms_m = np.asarray(places_ok.geometry.to_crs(METRIC_EPSG).values, dtype=object)
+    place_xy = shapely.get_coordinates(places_ok.geometry.to_crs(METRIC_EPSG).values)
+    # places at the same spot: the first one names it (the KD-tree would pick any of them)
+    _, first_at = np.unique(place_xy, axis=0, return_index=True)
+    first_at = np.sort(first_at)
+    places_ok, place_xy = places_ok.iloc[first_at], place_xy[first_at]
 
     return BoundaryLayers(
         config=config,
@@ -387,7 +415,8 @@ def prepare_layers(
         has_rule=has_rule,
         place_en=_nullable_strings(places_ok["name_en"]),
         place_ar=_nullable_strings(places_ok["name_ar"]),
-        place_tree=STRtree(place_geoms_m),
+        place_xy=place_xy,
+        place_tree=cKDTree(place_xy),
         version=version,
     )
 
@@ -470,7 +499,7 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
 
     pts = np.full(n, None, dtype=object)
     if present.any():
-        pts[present] = np.asarray(geoms[present].to_crs(METRIC_EPSG).values, dtype=object)
+        pts[present] = _points_to_metric(arr[present])
     live = np.flatnonzero(present)
     lp = pts[live]
 
@@ -512,13 +541,19 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     d_other = np.full(len(lp), np.inf)
     other_auth = np.full(len(lp), -1, dtype=np.int64)
     if len(cand):
+        # bounding-box candidates first (cheap), then exact distances only for the pieces of
+        # another authority with a different agency for the report's category
         reach = d_own[cand] + band
-        pi, ti = layers.effective.tree.query(lp[cand], predicate="dwithin", distance=reach)
+        xy = shapely.get_coordinates(lp[cand])
+        boxes = shapely.box(xy[:, 0] - reach, xy[:, 1] - reach, xy[:, 0] + reach, xy[:, 1] + reach)
+        pi, ti = layers.effective.tree.query(boxes)
         src, own = cand[pi], layers.effective.owner[ti]
         differs = (layers.agency_table[own, cat_l[src]] != agency_idx[src]) & (own != a_win[src])
-        src, ti, own = src[differs], ti[differs], own[differs]
+        src, ti, own, pi = src[differs], ti[differs], own[differs], pi[differs]
         if len(src):
             d = shapely.distance(lp[src], layers.effective.pieces[ti])
+            within = d <= reach[pi]
+            src, ti, own, d = src[within], ti[within], own[within], d[within]
             order = np.lexsort((own, d, src))
             src, own, d = src[order], own[order], d[order]
             keep = np.ones(len(src), dtype=bool)
@@ -625,12 +660,10 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     place_en = np.full(n, None, dtype=object)
     place_ar = np.full(n, None, dtype=object)
     if len(lp) and len(layers.place_en):
-        pi, ti = layers.place_tree.query_nearest(
-            lp, max_distance=cfg.place_max_distance_m, all_matches=True
+        dist, p_idx = layers.place_tree.query(
+            shapely.get_coordinates(lp), k=1, distance_upper_bound=cfg.place_max_distance_m
         )
-        p_idx = np.full(len(lp), len(layers.place_en), dtype=np.int64)
-        np.minimum.at(p_idx, pi, ti)  # equidistant places: the first one
-        p_idx[p_idx == len(layers.place_en)] = -1
+        p_idx = np.where(np.isfinite(dist), p_idx, -1)
         has = p_idx >= 0
         place_en[live[has]] = layers.place_en[p_idx[has]]
         place_ar[live[has]] = layers.place_ar[p_idx[has]]
