@@ -539,3 +539,31 @@ def test_road_authorities_and_rules_are_reproducible_and_consistent() -> None:
     assert (rules[rules["authority_code"].isin(muni)].groupby("authority_code").size() == 10).all()
     corridor_rules = rules[rules["authority_code"].str.startswith("mow_corridor_")]
     assert "abandoned_vehicle" not in set(corridor_rules["category"])
+
+
+def test_nearest_place_is_deterministic_for_places_at_one_spot() -> None:
+    base = tiny_layers()
+    gov = _gdf([{"code": "G", "name_en": "G", "name_ar": None}], [GOV_A])
+    auth = _gdf(
+        [{"code": "m", "name_en": "m", "name_ar": None, "kind": "municipal_area",
+          "precedence": 10, "default_agency": "a"}],
+        [GOV_A],
+    )  # fmt: skip
+    rules = pd.DataFrame(columns=["authority_code", "category", "agency_code"])
+    places = _gdf(
+        [
+            {"name_en": "Far", "name_ar": "بعيد"},
+            {"name_en": "First", "name_ar": "الأول"},
+            {"name_en": "Second", "name_ar": "الثاني"},
+        ],
+        [Point(50.50, 26.00), Point(50.51, 26.01), Point(50.51, 26.01)],
+    )
+    layers = prepare_layers(gov, auth, rules, places, base.config)
+    far_away = RoutingConfig(place_max_distance_m=50.0)
+    near_only = prepare_layers(gov, auth, rules, places, far_away)
+    pts = [Point(50.5101, 26.0101), Point(50.515, 26.015)]
+    out = assign_jurisdiction(reports(pts, ["pothole"] * 2), layers)
+    assert out["place_en"].tolist() == ["First", "First"]
+    assert out["place_ar"].tolist() == ["الأول", "الأول"]
+    limited = assign_jurisdiction(reports(pts, ["pothole"] * 2), near_only)
+    assert limited["place_en"].tolist() == ["First", None]  # the second is > 50 m away
