@@ -17,6 +17,7 @@ from sqlalchemy import (
     Double,
     Integer,
     MetaData,
+    SmallInteger,
     Table,
     Text,
 )
@@ -147,6 +148,9 @@ incidents = Table(
     Column("h3_cell", BigInteger),
     Column("updated_at", _tz(), nullable=False),
     Column("geom", _geom("POINT"), nullable=False),
+    # 004: the report an incident is keyed by, and the earliest closure of its reports
+    Column("seed_report_id", BigInteger),
+    Column("closed_at", _tz()),
 )
 
 reports = Table(
@@ -187,4 +191,39 @@ report_status_history = Table(
     Column("status", Text, primary_key=True),
     Column("changed_at", _tz(), primary_key=True),
     Column("batch_id", BigInteger),
+)
+
+# 003: every re-routing of a report after a boundary change
+routing_audit = Table(
+    "routing_audit",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("report_id", BigInteger, nullable=False),
+    Column("old_governorate_code", Text),
+    Column("new_governorate_code", Text),
+    Column("old_authority_code", Text),
+    Column("new_authority_code", Text),
+    Column("old_agency_code", Text),
+    Column("new_agency_code", Text),
+    Column("boundary_version", Text, nullable=False),
+    Column("changed_at", _tz(), nullable=False),
+)
+
+# 004: Getis-Ord Gi* per H3 cell, resolution, category group and period
+hotspot_cells = Table(
+    "hotspot_cells",
+    metadata,
+    Column("resolution", SmallInteger, primary_key=True),
+    Column("h3_cell", BigInteger, primary_key=True),
+    Column("category_group", Text, primary_key=True),
+    Column("period", Text, primary_key=True),
+    Column("n_incidents", Integer, nullable=False),
+    Column("gi_z", Double, nullable=False),
+    Column("p_value", Double, nullable=False),
+    Column("p_sim", Double),
+    Column("hot_class", SmallInteger, nullable=False),
+    Column("confidence", SmallInteger),
+    Column("trend", Text, nullable=False),
+    Column("computed_at", _tz(), nullable=False),
+    Column("geom", _geom("POLYGON"), nullable=False),
 )
