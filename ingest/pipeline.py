@@ -60,6 +60,8 @@ class IngestSummary:
     rejects_by_reason: dict[str, int]
     flags: dict[str, int]
     seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase: read, prepare (validate, privacy, routing, H3), copy, merge."""
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as plain JSON-able values."""
@@ -241,7 +243,15 @@ def ingest_file(
     n_rejected = 0
     reasons: dict[str, int] = {}
     flags: dict[str, int] = dict.fromkeys(FLAGS, 0)
-    for frame in read_chunks(path, real_fmt, chunk_rows=config.chunk_rows):
+    timings = dict.fromkeys(("read", "prepare", "copy", "merge"), 0.0)
+    chunks = read_chunks(path, real_fmt, chunk_rows=config.chunk_rows)
+    while True:
+        t = time.perf_counter()
+        frame = next(chunks, None)
+        timings["read"] += time.perf_counter() - t
+        if frame is None:
+            break
+        t = time.perf_counter()
         chunk = prepare_chunk(
             frame,
             batch_id=batch_id,
@@ -252,9 +262,12 @@ def ingest_file(
             now=now,
             seen_ids=seen,
         )
+        timings["prepare"] += time.perf_counter() - t
+        t = time.perf_counter()
         db.copy_staging(conn, chunk.staged)
         db.copy_rejects(conn, chunk.rejects)
         db.copy_raw_rows(conn, chunk.raw)
+        timings["copy"] += time.perf_counter() - t
         n_in += chunk.n_in
         n_chunks += 1
         n_rejected += chunk.rejects.num_rows
@@ -264,6 +277,7 @@ def ingest_file(
             flags[k] += v
         if progress is not None:
             progress(n_in)
+    t = time.perf_counter()
     if n_chunks > 1:
         flags["suspect_location"] += db.flag_suspect_locations_in_staging(
             conn, config.validation.suspect_min_reporters
@@ -279,6 +293,7 @@ def ingest_file(
         unchanged=merged.unchanged,
         rejected=n_rejected,
     )
+    timings["merge"] = time.perf_counter() - t
     return IngestSummary(
         batch_id=batch_id,
         source=source,
@@ -292,4 +307,5 @@ def ingest_file(
         rejects_by_reason=dict(sorted(reasons.items())),
         flags={k: v for k, v in flags.items() if v},
         seconds=time.perf_counter() - t0,
+        timings=timings,
     )

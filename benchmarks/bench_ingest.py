@@ -1,0 +1,186 @@
+"""Ingest benchmark: the full ingest against the database's own floor, same file, one run.
+
+Run with ``fix2go bench ingest --reports 1000000 --seed 7`` (or
+``python -m benchmarks.bench_ingest 1000000``).
+
+Set-up (not timed): a throw-away database gets the reference data and boundaries; a child
+process writes the synthetic Fix2Go CSV export (``ingest.generate``).
+
+Measured, in this order, on that file:
+
+- ``full_s``: ``ingest.pipeline.ingest_file`` in one transaction: read, validate, redact,
+  pseudonymise, route, H3, COPY to staging, merge into ``reports`` (indexed), rejects and the
+  raw rows into the restricted ``raw_rows``, commit;
+- ``floor_s``: the database's floor: the same report rows, already prepared (geometry as hex
+  EWKB, timestamps as text, every column computed), COPied from a file into
+  ``reports_floor`` (``LIKE reports INCLUDING ALL``: same columns, same indexes), commit.
+
+Also: rows/s of both, the ratio full/floor (target: within 2x), and the peak RSS of this
+process during the full ingest (Linux ``VmHWM``, reset just before it).
+One run per figure: indicative, not statistics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from fix2go import embedded
+from fix2go.database import drop_database, ensure_database
+from fix2go.reference import prepare_reference
+from fix2go.settings import SQL_DIR, load
+from ingest.pipeline import IngestConfig, ingest_file
+from spatial.postgis.engine import make_engine, raw_connection
+from spatial.postgis.migrate import migrate
+
+BENCH_DB = "fix2go_bench_ingest"
+BENCH_KEY = b"benchmark-only-key-0123456789abcdef"
+COPY_BLOCK_BYTES = 8 << 20
+REPORT_COLUMNS = (
+    "source, source_id, category, description, reporter_pseudonym, channel, photo_url, status, "
+    "reported_at, received_at, updated_at, flags, content_hash, governorate_code, "
+    "authority_code, agency_code, routing_confidence, routing_reason, routing_status, "
+    "place_en, place_ar, h3_cell, incident_id, batch_id, geom"
+)
+
+
+def _admin_url() -> str:
+    settings = load()
+    if settings.database_url is not None:
+        return make_url(settings.database_url).set(database="postgres").render_as_string(False)
+    cluster = embedded.cluster_for(settings)
+    embedded.start(cluster)
+    return cluster.url("postgres")
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _reset_peak_rss() -> None:
+    # not Linux, or not permitted: the peak then covers the whole process
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _generate(path: Path, reports: int, seed: int) -> float:
+    """Write the export in a child process (keeps its memory out of this one)."""
+    t0 = time.perf_counter()
+    code = (
+        "import sys; from ingest.generate import generate; "
+        "generate(int(sys.argv[1]), int(sys.argv[2])).write(sys.argv[3])"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(reports), str(seed), str(path)],
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    return time.perf_counter() - t0
+
+
+def run(reports: int = 1_000_000, seed: int = 7) -> dict[str, Any]:
+    """Run the benchmark; print and return the figures."""
+    admin = _admin_url()
+    drop_database(admin, BENCH_DB)
+    ensure_database(admin, BENCH_DB)
+    url = make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        migrate(engine, SQL_DIR)
+        with engine.begin() as conn:
+            prepare_reference(conn, load().data_dir)
+        with tempfile.TemporaryDirectory() as tmp:
+            csv = Path(tmp) / "export.csv"
+            gen_s = _generate(csv, reports, seed)
+            size_mb = csv.stat().st_size / 1e6
+
+            # --- the full ingest ------------------------------------------------------
+            gc.collect()
+            rss_before_kb = _status_kb("VmRSS")
+            _reset_peak_rss()
+            t0 = time.perf_counter()
+            with engine.begin() as conn:
+                summary = ingest_file(conn, csv, key=BENCH_KEY, config=IngestConfig())
+            full_s = time.perf_counter() - t0
+            peak_kb = _status_kb("VmHWM")
+
+            # --- the floor: the same prepared rows, plain COPY ---------------------------
+            prepared = Path(tmp) / "prepared.tsv"
+            with engine.begin() as conn:
+                conn.exec_driver_sql("DROP TABLE IF EXISTS reports_floor")
+                conn.exec_driver_sql("CREATE TABLE reports_floor (LIKE reports INCLUDING ALL)")
+                raw = raw_connection(conn)
+                with raw.cursor() as cur, prepared.open("wb") as fh:
+                    sql = f"COPY (SELECT {REPORT_COLUMNS} FROM reports) TO STDOUT"
+                    with cur.copy(sql) as cp:
+                        for block in cp:
+                            fh.write(block)
+            t0 = time.perf_counter()
+            with engine.begin() as conn:
+                raw = raw_connection(conn)
+                with raw.cursor() as cur, prepared.open("rb") as fh:
+                    sql = f"COPY reports_floor ({REPORT_COLUMNS}) FROM STDIN"
+                    with cur.copy(sql) as cp:
+                        while block := fh.read(COPY_BLOCK_BYTES):
+                            cp.write(block)
+            floor_s = time.perf_counter() - t0
+            with engine.connect() as conn:
+                n_floor = int(
+                    conn.execute(sa.text("SELECT count(*) FROM reports_floor")).scalar_one()
+                )
+    finally:
+        engine.dispose()
+        drop_database(admin, BENCH_DB)
+
+    figures: dict[str, Any] = {
+        "reports": reports,
+        "seed": seed,
+        "file_mb": round(size_mb, 1),
+        "generate_s": round(gen_s, 2),
+        "full_s": round(full_s, 2),
+        "full_rows_per_s": round(summary.n_in / full_s),
+        "floor_s": round(floor_s, 2),
+        "floor_rows": n_floor,
+        "floor_rows_per_s": round(n_floor / floor_s),
+        "ratio_full_to_floor": round(full_s / floor_s, 2),
+        "peak_rss_mb": round(peak_kb / 1024),
+        "rss_before_mb": round(rss_before_kb / 1024),
+        "summary": {
+            "in": summary.n_in,
+            "new": summary.n_new,
+            "updated": summary.n_updated,
+            "unchanged": summary.n_unchanged,
+            "rejected": summary.n_rejected,
+        },
+        "phases_s": {k: round(v, 2) for k, v in summary.timings.items()},
+    }
+    print(
+        f"ingest of {reports:,} generated reports ({figures['file_mb']} MB CSV)\n"
+        f"  full ingest : {full_s:8.2f} s  {figures['full_rows_per_s']:>10,} rows/s  "
+        f"(peak RSS {figures['peak_rss_mb']:,} MB)\n"
+        f"  COPY floor  : {floor_s:8.2f} s  {figures['floor_rows_per_s']:>10,} rows/s  "
+        f"({n_floor:,} prepared rows into the same indexed table)\n"
+        f"  ratio       : {figures['ratio_full_to_floor']:.2f}x (target <= 2x)\n"
+        f"  phases      : " + ", ".join(f"{k} {v:.2f} s" for k, v in figures["phases_s"].items())
+    )
+    return figures
+
+
+if __name__ == "__main__":  # pragma: no cover
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    pd.set_option("display.width", 120)
+    run(n, int(os.environ.get("SEED", "7")))
