@@ -1,13 +1,14 @@
 """Command-line tests commit real batches through subprocesses, so each test module here gets
 its own throw-away database instead of the session's shared one (which other packages' tests
-expect to hold only the reference data)."""
+expect to hold only the reference data). The root ``conn`` fixture then opens its rolled-back
+transaction on this module's engine."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from spatial.postgis.engine import make_engine
 
@@ -23,15 +24,3 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
-
-
-@pytest.fixture
-def conn(engine: Engine) -> Iterator[Connection]:
-    """A connection in a transaction that is rolled back after the test."""
-    with engine.connect() as connection:
-        trans = connection.begin()
-        try:
-            yield connection
-        finally:
-            if trans.is_active:
-                trans.rollback()
