@@ -25,7 +25,9 @@ from spatial.postgis.read import (
     PERSONAL_COLUMNS,
     REPORT_COLUMNS,
     Filters,
+    PersonalDataError,
     ReadFilterError,
+    check_no_personal_data,
     hotspots_available,
     read_boundaries,
     read_hotspots,
@@ -360,9 +362,7 @@ def test_hotspots_without_table_is_a_typed_empty_frame(conn: Connection) -> None
     assert str(gdf["h3_cell"].dtype) == "int64"
 
 
-def test_read_reports_rejects_nothing_silently_on_point_geometry(
-    conn: Connection, seeded: dict[str, int]
-) -> None:
+def test_geometry_read_back_is_the_stored_point(conn: Connection, seeded: dict[str, int]) -> None:
     """The geometry read back is the one stored (not reprojected, not rounded)."""
     gdf = read_reports(conn, Filters(categories=("sewage",)))
     row = gdf[gdf["report_id"] == seeded["e"]].iloc[0]
@@ -478,3 +478,10 @@ def test_unknown_hotspot_group_or_period_lists_the_computed_ones(
         ReadFilterError, match="unknown period 'q1'; use one of all, last_12_months"
     ):
         read_hotspots(conn, period="q1")
+
+
+@pytest.mark.parametrize("column", sorted(PERSONAL_COLUMNS))
+def test_personal_data_guard_refuses_each_personal_column(column: str) -> None:
+    frame = pd.DataFrame({"category": ["pothole"], column: ["x"]})
+    with pytest.raises(PersonalDataError, match=f"personal-data column\\(s\\) \\[{column!r}\\]"):
+        check_no_personal_data(frame)
