@@ -63,7 +63,14 @@ def reports_from_generated(
 
 
 def _peak_rss_mb() -> dict[str, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process (``VmHWM``: its own address space, unlike ``ru_maxrss``,
+    which a child inherits from the parent that forked it) and the largest child's
+    ``ru_maxrss`` (an upper bound: it includes what a pool worker inherited at fork)."""
+    own = 0.0
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                own = int(line.split()[1]) / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"peak_rss_mb": own, "peak_rss_children_mb": children}
 
