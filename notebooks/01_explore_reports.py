@@ -39,6 +39,7 @@ engine = get_engine()
 with engine.connect() as conn:
     reports = read_reports(conn)
     governorates = read_boundaries(conn, "governorates")
+assert len(reports), "no reports in the database yet: load some first (docs/ANALYSTS.md)"
 
 print(
     f"{len(reports):,} reports from {reports['reported_at'].min():%Y-%m-%d} "

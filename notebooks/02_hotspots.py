@@ -50,6 +50,7 @@ with engine.connect() as conn:
         for res in (coarse, fine)
     }
 
+assert len(incidents), "no incidents yet: run `fix2go ingest` and `fix2go dedup` first"
 print(
     f"{len(incidents):,} incidents; Gi* lattice cells: "
     + ", ".join(f"resolution {r}: {len(g):,}" for r, g in gi.items())

@@ -49,6 +49,7 @@ with engine.connect() as conn:
     reports = read_reports(conn)
     incidents = read_incidents(conn)
     authorities = read_boundaries(conn, "road_authorities")
+assert len(reports), "no reports in the database yet: load some first (docs/ANALYSTS.md)"
 
 print(
     f"{len(reports):,} reports, {len(incidents):,} incidents, {len(authorities)} road authorities"
