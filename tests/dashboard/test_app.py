@@ -220,4 +220,27 @@ def test_quality_page_on_generated_data(
     rejects = at.dataframe[1].value
     assert len(rejects) == min(n_rejects, 200) > 0
     assert list(rejects.columns) == ["batch_id", "row_number", "reason", "detail"]
-    assert SECRET_PSEUDONYM not in _all_text(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_generated_pseudonyms_never_shown(
+    generated_url: str, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    engine = make_engine(generated_url)
+    try:
+        with engine.connect() as c:
+            pseudonyms = (
+                c.execute(
+                    sa.text(
+                        "SELECT DISTINCT reporter_pseudonym FROM reports "
+                        "WHERE reporter_pseudonym IS NOT NULL LIMIT 50"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    assert pseudonyms
+    text = _all_text(_app(generated_url, monkeypatch, page))
+    assert not [p for p in pseudonyms if p in text]
