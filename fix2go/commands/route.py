@@ -111,6 +111,11 @@ def format_summary(s: RouteSummary) -> list[str]:
     else:
         audit = f", {s.changed} audit rows" if s.replay else ""
         lines.append(f"written: {s.written} reports updated{audit}, in one transaction")
+        if s.agency_changes:
+            lines.append(
+                "incidents take their agency from their reports: run `fix2go dedup` to carry "
+                "the new agencies over"
+            )
     return lines
 
 

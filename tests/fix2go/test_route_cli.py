@@ -64,6 +64,7 @@ def test_replay_dry_run_then_apply(cli: typer.Typer, route_db: str) -> None:
         assert applied.exit_code == 0, applied.output
         n = len(direct.changes)
         assert f"written: {n} reports updated, {n} audit rows" in applied.output
+        assert "run `fix2go dedup`" in applied.output
         with engine.connect() as conn:
             audit = audit_rows(conn)
             assert sorted(audit["report_id"]) == sorted(direct.changes["report_id"])
