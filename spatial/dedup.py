@@ -168,7 +168,7 @@ class DedupConfig:
         Examples
         --------
         >>> DedupConfig.from_toml().window_days
-        30.0
+        10.0
         """
         try:
             with Path(path).open("rb") as fh:
@@ -465,19 +465,13 @@ def _seed_pass(task: _ComponentTask) -> npt.NDArray[np.int64]:
     xs, ys, ts = pts.xi.tolist(), pts.yi.tolist(), pts.t.tolist()
     cl = pts.closed.tolist()
     mr, mg = (pts.maxr * MM_PER_M).tolist(), (pts.merge * MM_PER_M).tolist()
-    sx: dict[int, int] = {}
-    sy: dict[int, int] = {}
-    cnt: dict[int, int] = {}
-    closed_at: dict[int, int] = {}
-    parent: dict[int, int] = {}
-
-    def find(s: int) -> int:
-        while parent[s] != s:
-            parent[s] = parent[parent[s]]
-            s = parent[s]
-        return s
-
-    out = list(range(n))
+    # per incident (indexed by its seed): position sums, count, closure, members
+    sx = [0] * n
+    sy = [0] * n
+    cnt = [0] * n
+    closed_at = [0] * n
+    members: dict[int, list[int]] = {}
+    out = list(range(n))  # always the current seed (merges relabel the absorbed members)
     for j in range(n):
         lo, hi = starts_l[j], starts_l[j + 1]
         best = -1
@@ -486,7 +480,10 @@ def _seed_pass(task: _ComponentTask) -> npt.NDArray[np.int64]:
         open_cands: list[int] = []
         if lo < hi:
             r2 = mr[j] * mr[j]
-            for s in sorted({find(out[i]) for i in earlier[lo:hi]}):
+            cands = (
+                (out[earlier[lo]],) if hi - lo == 1 else sorted({out[i] for i in earlier[lo:hi]})
+            )
+            for s in cands:
                 if closed_at[s] < tj:
                     continue
                 open_cands.append(s)
@@ -497,29 +494,38 @@ def _seed_pass(task: _ComponentTask) -> npt.NDArray[np.int64]:
                     best, best_d2 = s, d2
         if best < 0:
             best = j
-            sx[j], sy[j], cnt[j], closed_at[j], parent[j] = 0, 0, 0, cl[j], j
+            closed_at[j] = cl[j]
+            members[j] = [j]
+        else:
+            members[best].append(j)
+            if cl[j] < closed_at[best]:
+                closed_at[best] = cl[j]
         out[j] = best
         sx[best] += xj
         sy[best] += yj
         cnt[best] += 1
-        closed_at[best] = min(closed_at[best], cl[j])
+        if not open_cands or (len(open_cands) == 1 and open_cands[0] == best):
+            continue
         # two open incidents of this neighbourhood whose centres have come within merge_m
         # describe one defect (an early split by GPS noise): merge them into the earlier seed
         m2 = mg[j] * mg[j]
         for s in open_cands:
-            if s == best or closed_at[best] < tj:
-                continue
+            if s == best or out[s] != s or closed_at[best] < tj:
+                continue  # itself, absorbed by an earlier merge of this step, or closed
             bx, by = sx[best] / cnt[best], sy[best] / cnt[best]
             dx, dy = bx - sx[s] / cnt[s], by - sy[s] / cnt[s]
             if dx * dx + dy * dy <= m2:
                 keep, gone = min(best, s), max(best, s)
-                parent[gone] = keep
                 sx[keep] += sx[gone]
                 sy[keep] += sy[gone]
                 cnt[keep] += cnt[gone]
                 closed_at[keep] = min(closed_at[keep], closed_at[gone])
+                moved = members.pop(gone)
+                for m in moved:
+                    out[m] = keep
+                members[keep].extend(moved)
                 best = keep
-    return np.asarray([find(s) for s in out], dtype=np.int64)
+    return np.asarray(out, dtype=np.int64)
 
 
 def _seeds(pts: _Points, edges: npt.NDArray[np.int64], executor: Executor) -> npt.NDArray[np.int64]:
@@ -532,21 +538,19 @@ def _seeds(pts: _Points, edges: npt.NDArray[np.int64], executor: Executor) -> np
         (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n)
     )
     _, comp = connected_components(graph, directed=False)
-    size = np.bincount(comp)
-    first = np.full(size.size, n, dtype=np.int64)
-    np.minimum.at(first, comp, np.arange(n))
-    min_closed = np.full(size.size, _NOT_CLOSED, dtype=np.int64)
-    np.minimum.at(min_closed, comp, pts.closed)
-    max_t = np.full(size.size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(max_t, comp, pts.t)
+    # reports grouped by component, each group in canonical order
+    order = np.argsort(comp, kind="stable")
+    cs = comp[order]
+    run_start = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+    size = np.diff(np.r_[run_start, n])
+    first = order[run_start]  # components are numbered 0..k-1: run k is component k
+    min_closed = np.minimum.reduceat(pts.closed[order], run_start)
+    max_t = np.maximum.reduceat(pts.t[order], run_start)
     # A component is one incident exactly when the sequential pass never opens a second
     # one: every later report has an earlier candidate and lies within max_radius_m of the
     # running centroid, and nothing closes before the last report. Checked vectorised, with
     # the same integer sums and float operations as the pass (so the same decisions).
-    order = np.lexsort((np.arange(n), comp))
-    cs = comp[order]
-    run_start = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
-    start_of = np.repeat(run_start, np.diff(np.r_[run_start, n]))
+    start_of = np.repeat(run_start, size)
     rank = np.arange(n) - start_of
     xs, ys = pts.xi[order], pts.yi[order]
     ex_x, ex_y = np.cumsum(xs) - xs, np.cumsum(ys) - ys  # exclusive running sums
