@@ -16,7 +16,6 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Connection, Engine
 
@@ -57,21 +56,8 @@ def clear_caches() -> None:
 @st.cache_data(ttl=VERSION_TTL_S, show_spinner=False)
 def data_version() -> str:
     """Changes whenever reports, incidents, batches or hotspots change."""
-    parts = [
-        "SELECT (SELECT coalesce(max(id), 0) FROM ingest_batches)",
-        "(SELECT coalesce(max(id), 0) FROM reports)",
-        "(SELECT max(updated_at) FROM reports)",
-        "(SELECT max(updated_at) FROM incidents)",
-        "(SELECT count(*) FROM incidents)",
-    ]
     with connect() as c:
-        row = c.execute(sa.text(", ".join(parts))).one()
-        hot = (
-            c.execute(sa.text("SELECT max(computed_at) FROM hotspot_cells")).scalar()
-            if q.table_exists(c, "hotspot_cells")
-            else None
-        )
-    version = "|".join(str(v) for v in (*row, hot))
+        version = q.data_version(c)
     _refresh_aggregates(version)
     return version
 
@@ -130,12 +116,6 @@ def kpis(version: str, f: q.Filters) -> dict[str, Any]:
 def incident_cells(version: str, f: q.Filters, resolution: int) -> pd.DataFrame:
     with connect() as c:
         return q.incident_cells(c, f, resolution)
-
-
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def heat_weights(version: str, f: q.Filters, resolution: int) -> pd.DataFrame:
-    with connect() as c:
-        return q.heat_weights(c, f, resolution)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

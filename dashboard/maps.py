@@ -16,6 +16,7 @@ from typing import Any
 import folium
 import folium.plugins
 import geopandas as gpd
+import h3
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
@@ -234,6 +235,29 @@ def heat_layer(weights: pd.DataFrame, name: str) -> folium.FeatureGroup:
     data = [[lat, lon, w / vmax] for lat, lon, w in arr.tolist()]
     folium.plugins.HeatMap(data, radius=14, blur=18, min_opacity=0.3).add_to(group)
     return group
+
+
+def cell_weights(cells: pd.DataFrame, value_column: str = "n_reports") -> pd.DataFrame:
+    """Heat-map input from H3 aggregates: cell centre ``lat, lon`` and ``weight`` per cell.
+
+    Examples
+    --------
+    >>> import h3
+    >>> c = h3.str_to_int(h3.latlng_to_cell(26.22, 50.58, 8))
+    >>> w = cell_weights(pd.DataFrame({"h3_cell": [c], "n_reports": [5]}))
+    >>> round(float(w["lat"].iloc[0]), 2), float(w["weight"].iloc[0])
+    (26.22, 5.0)
+    """
+    if cells.empty:
+        return pd.DataFrame({"lat": [], "lon": [], "weight": []})
+    centres = [h3.cell_to_latlng(h3.int_to_str(int(c))) for c in cells["h3_cell"]]
+    return pd.DataFrame(
+        {
+            "lat": [lat for lat, _ in centres],
+            "lon": [lon for _, lon in centres],
+            "weight": cells[value_column].astype(float).to_numpy(),
+        }
+    )
 
 
 def incident_layer(

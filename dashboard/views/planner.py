@@ -144,7 +144,13 @@ with map_col:
         lat, lon = focus
         d = FOCUS_HALF_SIZE_DEG
         bbox = (lon - d, lat - d, lon + d, lat + d)
-    incidents = data.incidents_in_view(version, filters, bbox, maps.MAX_INCIDENT_MARKERS)
+    # individual incidents only when few enough are in view (the hexagons tell how many)
+    few = focus is not None or int(cells["n_incidents"].sum()) <= maps.MAX_INCIDENT_MARKERS
+    incidents = (
+        data.incidents_in_view(version, filters, bbox, maps.MAX_INCIDENT_MARKERS)
+        if few
+        else pd.DataFrame()
+    )
     m = ui.new_map(focus, maps.FOCUS_ZOOM if focus else None)
     if focus is None:
         maps.fit_to(m, outlines)
@@ -158,12 +164,12 @@ with map_col:
                 names_.hotspots,
                 i18n.trend_labels(lang),
             ),
-            maps.heat_layer(data.heat_weights(version, filters, resolution), names_.heat),
+            maps.heat_layer(maps.cell_weights(cells), names_.heat),
             maps.incident_layer(incidents, names_.incidents),
         ],
     )
     ui.show_map(m, key="planner_map")
-    if len(incidents) > maps.MAX_INCIDENT_MARKERS:
+    if not few or len(incidents) > maps.MAX_INCIDENT_MARKERS:
         st.caption(t("markers_hidden", lang, n=maps.MAX_INCIDENT_MARKERS))
     if cells.empty:
         st.info(t("no_data", lang))

@@ -99,6 +99,28 @@ def table_exists(conn: Connection, name: str) -> bool:
     )
 
 
+VERSION_TABLES = ("reports", "incidents", "hotspot_cells", "ingest_batches")
+"""Tables whose writes change :func:`data_version`."""
+
+
+def data_version(conn: Connection) -> str:
+    """A cheap token that changes whenever the dashboard's source tables are written.
+
+    Built from the latest batch id and the cumulative insert/update/delete counters of
+    :data:`VERSION_TABLES` (``pg_stat_user_tables``, updated when a writing transaction
+    ends), so it costs no table scan even at a million reports.
+    """
+    row = conn.execute(
+        sa.text(
+            "SELECT (SELECT coalesce(max(id), 0) FROM ingest_batches), "
+            "(SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+            " FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = ANY(:t))"
+        ),
+        {"t": list(VERSION_TABLES)},
+    ).one()
+    return f"{row[0]}:{row[1]}"
+
+
 def h3_parent_sql(cell: str, resolution: int) -> str:
     """SQL expression: the parent at ``resolution`` of the int64 H3 cell expression ``cell``.
 
@@ -257,22 +279,6 @@ def incident_cells(conn: Connection, f: Filters, resolution: int) -> pd.DataFram
         "sum(i.n_reports)::int AS n_reports "
         f"FROM incidents i WHERE i.h3_cell IS NOT NULL AND {w} "
         "GROUP BY 1 ORDER BY 1",
-        p,
-    )
-
-
-def heat_weights(conn: Connection, f: Filters, resolution: int) -> pd.DataFrame:
-    """Heat-map input: mean position and report count of incidents per H3 cell.
-
-    Columns ``lat, lon, weight``; one row per cell, never one per report.
-    """
-    w, p = _incident_where(f)
-    parent = h3_parent_sql("i.h3_cell", resolution)
-    return _frame(
-        conn,
-        "SELECT avg(ST_Y(i.geom)) AS lat, avg(ST_X(i.geom)) AS lon, "
-        "sum(i.n_reports)::float AS weight "
-        f"FROM incidents i WHERE i.h3_cell IS NOT NULL AND {w} GROUP BY {parent}",
         p,
     )
 

@@ -210,3 +210,12 @@ def test_fit_to_uses_bounds_lat_lon_order() -> None:
     maps.fit_to(m, _governorates())
     html = _render(m)
     assert re.search(r"fitBounds\(\s*\[\[26\.1, 50\.5\], \[26\.3, 50\.7\]\]", html), html[-2000:]
+
+
+def test_cell_weights_are_cell_centres() -> None:
+    cells = pd.DataFrame({"h3_cell": _cells(3, res=8), "n_reports": [1, 4, 9]})
+    w = maps.cell_weights(cells)
+    assert list(w["weight"]) == [1.0, 4.0, 9.0]
+    for c, lat, lon in zip(cells["h3_cell"], w["lat"], w["lon"], strict=True):
+        assert h3.latlng_to_cell(lat, lon, 8) == h3.int_to_str(c)
+    assert maps.cell_weights(cells.iloc[:0]).empty

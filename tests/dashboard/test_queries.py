@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import h3
 import pytest
@@ -72,13 +73,6 @@ def test_incident_cells_aggregate_to_parents(seeded_engine: Engine) -> None:
     assert cells6["n_incidents"].sum() == 4 and len(cells6) < 4
     assert all(h3.get_resolution(h3.int_to_str(int(x))) == 6 for x in cells6["h3_cell"])
     assert open_only["n_incidents"].sum() == 2
-
-
-def test_heat_weights_are_per_cell(seeded_engine: Engine) -> None:
-    with seeded_engine.connect() as c:
-        w = q.heat_weights(c, q.Filters(), 9)
-    assert len(w) == 4 and w["weight"].sum() == 7
-    assert w["lat"].between(26, 27).all() and w["lon"].between(50, 51).all()
 
 
 def test_incidents_in_view_limit_and_bbox(seeded_engine: Engine) -> None:
@@ -219,3 +213,24 @@ def test_refresh_aggregates_picks_up_new_reports(seeded_engine: Engine) -> None:
         c.rollback()
     assert stale == before
     assert fresh["reports_in_period"] == 1 and fresh["high_confidence_share"] == 1.0
+
+
+def test_data_version_changes_after_a_write(seeded_url: str) -> None:
+    engine = make_engine(seeded_url)
+    try:
+        with engine.connect() as c:
+            before = q.data_version(c)
+        with engine.begin() as c:
+            c.execute(sa.text("UPDATE incidents SET status = status WHERE id = 2"))
+        deadline = time.monotonic() + 10  # statistics are flushed when a transaction ends
+        after = before
+        while after == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with engine.connect() as c:
+                after = q.data_version(c)
+        with engine.connect() as c:
+            again = q.data_version(c)
+    finally:
+        engine.dispose()
+    assert after != before
+    assert again == after
