@@ -23,7 +23,8 @@ test: setup-test
 
 lint:
 	$(VENV)/bin/ruff check fix2go ingest spatial dashboard benchmarks tests
-	$(VENV)/bin/ruff format --check fix2go ingest spatial dashboard benchmarks tests
+	$(VENV)/bin/ruff check --extend-ignore B018 notebooks
+	$(VENV)/bin/ruff format --check fix2go ingest spatial dashboard benchmarks tests notebooks
 	$(VENV)/bin/mypy
 
 format:
