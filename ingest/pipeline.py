@@ -9,6 +9,9 @@ the merge into ``reports`` runs once at the end under a per-source advisory lock
 
 from __future__ import annotations
 
+import hashlib
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,6 +22,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
@@ -38,7 +43,7 @@ DEFAULT_SOURCES = {"csv": "fix2go", "geojson": "fix2go", "parquet": "fix2go", "o
 class IngestConfig:
     """Settings of one ingest (units in names)."""
 
-    chunk_rows: int = 100_000
+    chunk_rows: int = 50_000
     coastal_tolerance_m: float = 1000.0
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     routing: RoutingConfig | None = None
@@ -85,10 +90,45 @@ def _str_array(values: pd.Series) -> pa.Array:
     return arr if arr.type == pa.string() else arr.cast(pa.string())
 
 
+HASHED_COLUMNS = (
+    "category",
+    "description",
+    "reporter_pseudonym",
+    "channel",
+    "photo_url",
+    "status",
+    "reported_at",
+    "lat",
+    "lng",
+)
+"""What "the same content" means: the fields the source gave (routing and flags derive)."""
+
+
+def content_hashes(cols: dict[str, pa.Array]) -> pa.Array:
+    """MD5 (hex) of each row's :data:`HASHED_COLUMNS`, joined by U+001F (nulls as empty)."""
+    parts = []
+    for name in HASHED_COLUMNS:
+        col = cols[name]
+        if pa.types.is_floating(col.type):
+            col = pc.round(col, 7)
+        parts.append(pc.cast(col, pa.string()))
+    joined = pc.binary_join_element_wise(
+        *parts, "\x1f", null_handling="replace", null_replacement=""
+    )
+    return pa.array(
+        [
+            hashlib.md5(v.encode("utf-8"), usedforsecurity=False).hexdigest()
+            for v in joined.to_pylist()
+        ],
+        type=pa.string(),
+    )
+
+
 def prepare_chunk(
     frame: pd.DataFrame,
     *,
     batch_id: int,
+    source: str,
     region: BaseGeometry,
     layers: BoundaryLayers,
     key: bytes,
@@ -116,7 +156,7 @@ def prepare_chunk(
         "source_id": _str_array(acc["source_id"]),
         "category": _str_array(acc["category"]),
         "description": _str_array(redact_descriptions(acc["description"])),
-        "reporter_pseudonym": _str_array(pseudonymise(acc["reporter_id"], key)),
+        "reporter_pseudonym": _str_array(pseudonymise(acc["reporter_key"], key, normalised=True)),
         "channel": _str_array(acc["channel"]),
         "photo_url": _str_array(acc["photo_url"]),
         "status": _str_array(acc["status"]),
@@ -149,7 +189,12 @@ def prepare_chunk(
         if n
         else pa.nulls(0, pa.int64())
     )
-    staged = pa.table({name: cols[name] for name, _ in db.STAGING_COLUMNS})
+    cols["content_hash"] = content_hashes(cols)
+    cols["source"] = pa.array([source] * n, type=pa.string())
+    cols["batch_id"] = pa.array(np.full(n, batch_id, dtype=np.int64))
+    points = shapely.set_srid(np.asarray(gdf.geometry.array, dtype=object), 4326)
+    cols["geom"] = pa.array(shapely.to_wkb(points, hex=True, include_srid=True), type=pa.string())
+    staged = pa.table(cols)
 
     rej = res.rejects
     rejects = pa.table(
@@ -214,6 +259,13 @@ def ingest_file(
     progress
         Called with the number of rows read so far after each chunk.
 
+    Notes
+    -----
+    Chunks are prepared (validate, redact, pseudonymise, route, H3) on the calling thread
+    while a loader thread COPies the previous chunk, so Python and the database work at the
+    same time. The loader holds the per-source advisory lock from the first chunk to the
+    end of the transaction.
+
     Returns
     -------
     IngestSummary
@@ -224,6 +276,7 @@ def ingest_file(
     ingest.errors.UnreadableFileError
         When the file cannot be read at all (nothing of it is kept once the caller rolls back).
     """
+
     t0 = time.perf_counter()
     path = Path(path)
     config = config or IngestConfig()
@@ -237,75 +290,168 @@ def ingest_file(
         conn, source=source, file_name=path.name, file_sha256=file_sha256(path), fmt=real_fmt
     )
     db.create_staging(conn)
+    db.lock_source(conn, source)
+    loader = _Loader(conn, source=source, batch_id=batch_id)
+    loader.start()
     seen: set[str] = set()
-    n_in = 0
-    n_chunks = 0
-    n_rejected = 0
+    n_in = n_chunks = n_rejected = 0
     reasons: dict[str, int] = {}
     flags: dict[str, int] = dict.fromkeys(FLAGS, 0)
-    timings = dict.fromkeys(("read", "prepare", "copy", "merge"), 0.0)
-    chunks = read_chunks(path, real_fmt, chunk_rows=config.chunk_rows)
-    while True:
+    timings = dict.fromkeys(("read", "prepare", "load_wait", "finish"), 0.0)
+    try:
+        chunks = read_chunks(path, real_fmt, chunk_rows=config.chunk_rows)
+        while True:
+            t = time.perf_counter()
+            frame = next(chunks, None)
+            timings["read"] += time.perf_counter() - t
+            if frame is None:
+                break
+            t = time.perf_counter()
+            chunk = prepare_chunk(
+                frame,
+                batch_id=batch_id,
+                source=source,
+                region=region,
+                layers=layers,
+                key=key,
+                config=config,
+                now=now,
+                seen_ids=seen,
+            )
+            timings["prepare"] += time.perf_counter() - t
+            t = time.perf_counter()
+            loader.put(chunk)
+            timings["load_wait"] += time.perf_counter() - t
+            n_in += chunk.n_in
+            n_chunks += 1
+            n_rejected += chunk.rejects.num_rows
+            for k, v in chunk.rejects_by_reason.items():
+                reasons[k] = reasons.get(k, 0) + v
+            for k, v in chunk.flags.items():
+                flags[k] += v
+            if progress is not None:
+                progress(n_in)
+    finally:
         t = time.perf_counter()
-        frame = next(chunks, None)
-        timings["read"] += time.perf_counter() - t
-        if frame is None:
-            break
-        t = time.perf_counter()
-        chunk = prepare_chunk(
-            frame,
-            batch_id=batch_id,
-            region=region,
-            layers=layers,
-            key=key,
-            config=config,
-            now=now,
-            seen_ids=seen,
-        )
-        timings["prepare"] += time.perf_counter() - t
-        t = time.perf_counter()
-        db.copy_staging(conn, chunk.staged)
-        db.copy_rejects(conn, chunk.rejects)
-        db.copy_raw_rows(conn, chunk.raw)
-        timings["copy"] += time.perf_counter() - t
-        n_in += chunk.n_in
-        n_chunks += 1
-        n_rejected += chunk.rejects.num_rows
-        for k, v in chunk.rejects_by_reason.items():
-            reasons[k] = reasons.get(k, 0) + v
-        for k, v in chunk.flags.items():
-            flags[k] += v
-        if progress is not None:
-            progress(n_in)
+        loader.close()
+        timings["load_wait"] += time.perf_counter() - t
     t = time.perf_counter()
     if n_chunks > 1:
-        flags["suspect_location"] += db.flag_suspect_locations_in_staging(
-            conn, config.validation.suspect_min_reporters
+        flags["suspect_location"] += db.flag_suspect_locations(
+            conn, batch_id, config.validation.suspect_min_reporters
         )
-    db.lock_source(conn, source)
-    merged = db.merge_staging(conn, source=source, batch_id=batch_id)
     db.finish_batch(
         conn,
         batch_id,
         n_in=n_in,
-        new=merged.new,
-        updated=merged.updated,
-        unchanged=merged.unchanged,
+        new=loader.new,
+        updated=loader.updated,
+        unchanged=loader.unchanged,
         rejected=n_rejected,
     )
-    timings["merge"] = time.perf_counter() - t
+    timings["finish"] = time.perf_counter() - t
+    timings["load"] = loader.seconds
     return IngestSummary(
         batch_id=batch_id,
         source=source,
         file=str(path),
         format=real_fmt,
         n_in=n_in,
-        n_new=merged.new,
-        n_updated=merged.updated,
-        n_unchanged=merged.unchanged,
+        n_new=loader.new,
+        n_updated=loader.updated,
+        n_unchanged=loader.unchanged,
         n_rejected=n_rejected,
         rejects_by_reason=dict(sorted(reasons.items())),
         flags={k: v for k, v in flags.items() if v},
         seconds=time.perf_counter() - t0,
         timings=timings,
     )
+
+
+class _Loader:
+    """Loads prepared chunks on a background thread (the connection is used by it alone
+    between :meth:`start` and :meth:`close`)."""
+
+    QUEUE_CHUNKS = 2
+
+    def __init__(self, conn: Connection, *, source: str, batch_id: int) -> None:
+        self.conn = conn
+        self.source = source
+        self.batch_id = batch_id
+        self.new = self.updated = self.unchanged = 0
+        self.seconds = 0.0
+        self._queue: queue.Queue[PreparedChunk | None] = queue.Queue(maxsize=self.QUEUE_CHUNKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="fix2go-ingest-loader", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, chunk: PreparedChunk) -> None:
+        """Queue a chunk (blocks while the loader is behind); re-raise a loader failure."""
+        while True:
+            self._raise_if_failed()
+            try:
+                self._queue.put(chunk, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Wait for the queued chunks to be loaded; re-raise a loader failure."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                if self._error is not None:
+                    break
+        self._thread.join()
+        self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            while True:
+                chunk = self._queue.get()
+                if chunk is None:
+                    return
+                t = time.perf_counter()
+                self._load(chunk)
+                self.seconds += time.perf_counter() - t
+        except BaseException as exc:  # handed to the producer thread
+            self._error = exc
+            while True:  # drain so the producer never blocks on a dead loader
+                try:
+                    if self._queue.get_nowait() is None:
+                        return
+                except queue.Empty:
+                    return
+
+    def _load(self, chunk: PreparedChunk) -> None:
+        staged = chunk.staged
+        ids = staged.column("source_id").to_pylist()
+        known = db.existing_hashes(self.conn, self.source, ids)
+        if known:
+            hashes = staged.column("content_hash").to_pylist()
+            is_known = np.fromiter((i in known for i in ids), dtype=bool, count=len(ids))
+            same = np.fromiter(
+                (known.get(i) == h for i, h in zip(ids, hashes, strict=True)),
+                dtype=bool,
+                count=len(ids),
+            )
+            changed = is_known & ~same
+            self.unchanged += int(same.sum())
+            if changed.any():
+                db.copy_staging(self.conn, staged.filter(pa.array(changed)))
+                merged = db.merge_changed(self.conn, source=self.source, batch_id=self.batch_id)
+                self.updated += merged.updated
+                self.unchanged += int(changed.sum()) - merged.updated
+            staged = staged.filter(pa.array(~is_known))
+        db.copy_new_reports(self.conn, staged)
+        self.new += staged.num_rows
+        db.copy_rejects(self.conn, chunk.rejects)
+        db.copy_raw_rows(self.conn, chunk.raw)

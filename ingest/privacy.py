@@ -74,10 +74,11 @@ def _normalise_phone(text: str) -> str:
     return "+" + DEFAULT_COUNTRY_CODE + digits
 
 
-def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+def pseudonymise(ids: pd.Series, key: bytes, *, normalised: bool = False) -> pd.Series:
     """Keyed pseudonym (HMAC-SHA256, hex) of each reporter id after normalisation.
 
-    Computed once per distinct id. Absent ids stay absent.
+    Computed once per distinct id. Absent ids stay absent. Pass ``normalised=True`` when
+    ``ids`` already went through :func:`normalise_reporter_ids`.
 
     Raises
     ------
@@ -95,7 +96,7 @@ def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
             f"pseudonym key is {len(key)} bytes, needs at least {MIN_KEY_BYTES}; set "
             "FIX2GO_PSEUDONYM_KEY to a long random value or unset it to use the key file"
         )
-    norm = normalise_reporter_ids(ids)
+    norm = ids.astype("str") if normalised else normalise_reporter_ids(ids)
     uniq = norm.dropna().unique()
     table = {u: hmac.new(key, str(u).encode("utf-8"), hashlib.sha256).hexdigest() for u in uniq}
     return norm.map(table).astype("str")

@@ -22,6 +22,7 @@ line naming the file, the problem and the fix.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -321,13 +322,37 @@ def check_file(path: str | Path, fmt: str = "auto") -> str:
     real = detect_format(path) if fmt == "auto" else fmt
     if real == "csv":
         _csv_names(path)
+        _check_utf8(path)
     elif real == "parquet":
         _parquet_schema(path)
     return real
 
 
+def _check_utf8(path: Path) -> None:
+    """Refuse a file that is not valid UTF-8, naming the first bad byte (one streaming pass)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                raise UnreadableFileError(
+                    f"{path}: not UTF-8 ({exc.reason} at byte {offset + exc.start}); "
+                    "re-save it as UTF-8 (e.g. `iconv -f cp1256 -t utf-8`)"
+                ) from exc
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise UnreadableFileError(
+                f"{path}: not UTF-8 (truncated character at the end); re-save it as UTF-8"
+            ) from exc
+
+
 def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     header, names = _csv_names(path)
+    _check_utf8(path)
     invalid: list[str] = []
 
     def on_invalid(row: Any) -> str:

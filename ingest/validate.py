@@ -441,7 +441,8 @@ def validate(
     ValidationResult
         ``accepted``: ``row_number, source_id, reported_at`` (UTC), ``lat, lng`` (float),
         ``category`` (code), ``description, reporter_id, channel, photo_url, status``,
-        ``raw`` and ``flag_<name>`` booleans; ``rejects``: ``row_number, source_id, reason,
+        ``raw``, ``reporter_key`` (the normalised reporter id, see
+        :func:`ingest.privacy.normalise_reporter_ids`) and ``flag_<name>`` booleans; ``rejects``: ``row_number, source_id, reason,
         detail`` (no personal data) and ``raw``.
 
     Examples
@@ -560,8 +561,9 @@ def validate(
             "flag_naive_timestamp": naive,
         }
     )[ok]
+    acc["reporter_key"] = _reporter_key(acc["reporter_id"])
     acc["flag_suspect_location"] = suspect_location_mask(
-        acc["lat"], acc["lng"], _reporter_key(acc["reporter_id"]), config.suspect_min_reporters
+        acc["lat"], acc["lng"], acc["reporter_key"], config.suspect_min_reporters
     )
     rej = pd.DataFrame(
         {

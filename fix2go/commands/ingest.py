@@ -44,7 +44,7 @@ def ingest_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the batch summaries as JSON."),
     chunk_rows: int = typer.Option(
-        100_000, "--chunk-rows", help="Rows read and loaded at a time.", hidden=True
+        50_000, "--chunk-rows", help="Rows read and loaded at a time.", hidden=True
     ),
 ) -> None:
     """Validate, redact, route and load reports; prints the batch summary.

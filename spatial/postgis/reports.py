@@ -1,11 +1,12 @@
 """Loading reports: batches, staging by COPY, the merge into ``reports``, rejects, raw rows,
 and the counts of ``fix2go stats``.
 
-One ingest batch is one transaction (the caller's): a batch row, a temporary staging table
-filled by COPY (psycopg 3), then a merge classifying every staged row as new, updated or
-unchanged, the rejects and the raw rows. Concurrent ingests of one source serialise their
-merges on a transaction-level advisory lock, so overlapping files neither deadlock nor
-duplicate.
+One ingest batch is one transaction (the caller's): a batch row; per chunk, the ids already
+known are looked up, new rows are COPied (psycopg 3) straight into ``reports``, rows whose
+content changed go through a temporary staging table and an UPDATE (with status history),
+unchanged rows are only counted; the rejects and the raw rows are COPied too. Concurrent
+ingests of one source serialise on a transaction-level advisory lock, so overlapping files
+neither deadlock nor duplicate.
 """
 
 from __future__ import annotations
@@ -49,15 +50,36 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("place_en", "text"),
     ("place_ar", "text"),
     ("h3_cell", "bigint"),
+    ("content_hash", "text"),
 )
-"""Columns of the staging table, in COPY order (the pipeline builds frames in this order)."""
+"""Columns of the staging table (changed rows), in COPY order."""
 
-# What "the same content" means: every field the source gave us (routing is derived).
-_HASH_EXPR = (
-    "md5(concat_ws(chr(31), s.category, s.description, s.reporter_pseudonym, s.channel, "
-    "s.photo_url, s.status, s.reported_at::text, s.flags::text, "
-    "round(s.lat::numeric, 7)::text, round(s.lng::numeric, 7)::text))"
+NEW_REPORT_COLUMNS = (
+    "source",
+    "source_id",
+    "category",
+    "description",
+    "reporter_pseudonym",
+    "channel",
+    "photo_url",
+    "status",
+    "reported_at",
+    "flags",
+    "content_hash",
+    "governorate_code",
+    "authority_code",
+    "agency_code",
+    "routing_confidence",
+    "routing_reason",
+    "routing_status",
+    "place_en",
+    "place_ar",
+    "h3_cell",
+    "batch_id",
+    "geom",
 )
+"""Columns COPied straight into ``reports`` for new rows (``geom`` as hex EWKB)."""
+
 _COPY_CHUNK_BYTES = 8 << 20
 
 
@@ -157,35 +179,35 @@ def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
     _copy_table(conn, "raw_rows", cols, table.select(cols))
 
 
-def flag_suspect_locations_in_staging(conn: Connection, min_reporters: int) -> int:
-    """Flag ``suspect_location`` on staged rows sharing an identical coordinate with at least
-    ``min_reporters`` different reporters (across every chunk of the batch); returns the
-    number of rows newly flagged. Same rule as ``ingest.validate.suspect_location_mask``."""
-    res = conn.execute(
+def existing_hashes(conn: Connection, source: str, source_ids: list[str]) -> dict[str, str]:
+    """``source_id -> content_hash`` of the given ids already in ``reports`` for ``source``."""
+    if not source_ids:
+        return {}
+    rows = conn.execute(
         sa.text(
-            f"UPDATE {STAGING_TABLE} s SET flags = array_append(s.flags, 'suspect_location') "
-            f"FROM (SELECT lat, lng FROM {STAGING_TABLE} GROUP BY lat, lng "
-            "      HAVING count(DISTINCT coalesce(reporter_pseudonym, '')) >= :m) g "
-            "WHERE s.lat = g.lat AND s.lng = g.lng AND NOT ('suspect_location' = ANY (s.flags))"
+            "SELECT source_id, content_hash FROM reports "
+            "WHERE source = :src AND source_id = ANY(:ids)"
         ),
-        {"m": min_reporters},
+        {"src": source, "ids": source_ids},
     )
-    return int(res.rowcount or 0)
+    return {str(r[0]): str(r[1]) for r in rows}
 
 
-def merge_staging(conn: Connection, *, source: str, batch_id: int) -> MergeCounts:
-    """Merge the staged rows into ``reports``; classify them as new, updated or unchanged.
+def copy_new_reports(conn: Connection, table: pa.Table) -> None:
+    """COPY new rows (columns :data:`NEW_REPORT_COLUMNS`, ``geom`` as hex EWKB) into
+    ``reports``. The caller has checked, under :func:`lock_source`, that none exists yet."""
+    cols = list(NEW_REPORT_COLUMNS)
+    _copy_table(conn, "reports", cols, table.select(cols))
 
-    - unchanged: ``(source, source_id)`` exists with the same content hash;
-    - updated: it exists with another content hash: status, description, photo, flags,
-      position, category and routing are refreshed, ``updated_at`` set, a
-      ``report_status_history`` row added when the status changed, and the incident link
-      cleared when the position, category or time changed (dedup places it again);
-    - new: inserted, in H3 order (index-friendly).
 
-    Call :func:`lock_source` first when several ingests may run at once.
+def merge_changed(conn: Connection, *, source: str, batch_id: int) -> MergeCounts:
+    """Apply the staged rows (existing ids whose content changed) to ``reports``.
+
+    Status, description, photo, flags, position, category and routing are refreshed,
+    ``updated_at`` set, a ``report_status_history`` row added when the status changed, and
+    the incident link cleared when the position, category or time changed (dedup places it
+    again). The staging table is emptied afterwards.
     """
-    n_staged = int(conn.execute(sa.text(f"SELECT count(*) FROM {STAGING_TABLE}")).scalar_one())
     params = {"src": source, "b": batch_id}
     status_changes = conn.execute(
         sa.text(
@@ -212,39 +234,36 @@ def merge_staging(conn: Connection, *, source: str, batch_id: int) -> MergeCount
             " incident_id = CASE WHEN r.category = s.category AND r.reported_at = s.reported_at "
             "   AND ST_Equals(r.geom, ST_SetSRID(ST_MakePoint(s.lng, s.lat), 4326)) "
             "   THEN r.incident_id END, "
-            f" content_hash = {_HASH_EXPR}, updated_at = now() "
+            " content_hash = s.content_hash, updated_at = now() "
             f"FROM {STAGING_TABLE} s "
             "WHERE r.source = :src AND r.source_id = s.source_id "
-            f"AND r.content_hash <> {_HASH_EXPR}"
+            "AND r.content_hash IS DISTINCT FROM s.content_hash"
         ),
         params,
     ).rowcount
-    new = conn.execute(
-        sa.text(
-            "INSERT INTO reports (source, source_id, category, description, reporter_pseudonym, "
-            " channel, photo_url, status, reported_at, flags, content_hash, governorate_code, "
-            " authority_code, agency_code, routing_confidence, routing_reason, routing_status, "
-            " place_en, place_ar, h3_cell, batch_id, geom) "
-            "SELECT :src, s.source_id, s.category, s.description, s.reporter_pseudonym, "
-            " s.channel, s.photo_url, s.status, s.reported_at, s.flags, "
-            f" {_HASH_EXPR}, s.governorate_code, "
-            " s.authority_code, s.agency_code, s.routing_confidence, s.routing_reason, "
-            " s.routing_status, s.place_en, s.place_ar, s.h3_cell, :b, "
-            " ST_SetSRID(ST_MakePoint(s.lng, s.lat), 4326) "
-            f"FROM {STAGING_TABLE} s "
-            "WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE r.source = :src "
-            "                  AND r.source_id = s.source_id) "
-            "ORDER BY s.h3_cell "
-            "ON CONFLICT (source, source_id) DO NOTHING"
-        ),
-        params,
-    ).rowcount
+    conn.exec_driver_sql(f"TRUNCATE {STAGING_TABLE}")
     return MergeCounts(
-        new=int(new or 0),
-        updated=int(updated or 0),
-        unchanged=n_staged - int(new or 0) - int(updated or 0),
-        status_changes=int(status_changes or 0),
+        new=0, updated=int(updated or 0), unchanged=0, status_changes=int(status_changes or 0)
     )
+
+
+def flag_suspect_locations(conn: Connection, batch_id: int, min_reporters: int) -> int:
+    """Flag ``suspect_location`` on the reports of a batch sharing an identical coordinate
+    with at least ``min_reporters`` different reporters (across every chunk of the batch);
+    returns the number of reports newly flagged. Same rule as
+    ``ingest.validate.suspect_location_mask``."""
+    res = conn.execute(
+        sa.text(
+            "WITH g AS (SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM reports "
+            "           WHERE batch_id = :b GROUP BY 1, 2 "
+            "           HAVING count(DISTINCT coalesce(reporter_pseudonym, '')) >= :m) "
+            "UPDATE reports r SET flags = array_append(r.flags, 'suspect_location') "
+            "FROM g WHERE r.batch_id = :b AND ST_X(r.geom) = g.x AND ST_Y(r.geom) = g.y "
+            "AND NOT ('suspect_location' = ANY (r.flags))"
+        ),
+        {"b": batch_id, "m": min_reporters},
+    )
+    return int(res.rowcount or 0)
 
 
 def read_region(conn: Connection, coastal_tolerance_m: float) -> BaseGeometry:

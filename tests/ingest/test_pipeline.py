@@ -215,3 +215,34 @@ def test_stats(conn, gen, tmp_path) -> None:  # type: ignore[no-untyped-def]
     )
     assert sum(st["reports_by_governorate"].values()) == st["reports"]
     json.dumps(st)
+
+
+def test_encoding_error_deep_in_file_loads_nothing(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    g = generate(300, seed=4, bad_row_share=0.0)
+    path = tmp_path / "deep.csv"
+    write_export(g.reports, path)
+    path.write_bytes(path.read_bytes() + b"X,2026-01-01T00:00:00Z,26.2,50.5,\xff\n")
+    with engine.connect() as c:
+        before = q(c, "SELECT count(*) FROM reports WHERE source = 'deep_err'")
+    with pytest.raises(UnreadableFileError, match="not UTF-8"), engine.begin() as c:
+        ingest_file(
+            c, path, key=KEY, now=NOW, source="deep_err", config=IngestConfig(chunk_rows=50)
+        )
+    with engine.connect() as c:
+        assert q(c, "SELECT count(*) FROM reports WHERE source = 'deep_err'") == before == 0
+        assert q(c, "SELECT count(*) FROM ingest_batches WHERE source = 'deep_err'") == 0
+
+
+def test_loader_failure_propagates(conn, gen, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from spatial.postgis import reports as db
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(db, "copy_raw_rows", broken)
+    path = tmp_path / "export.csv"
+    gen.write(path)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_file(
+            conn, path, key=KEY, now=NOW, source="loader_err", config=IngestConfig(chunk_rows=50)
+        )

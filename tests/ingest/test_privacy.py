@@ -96,3 +96,10 @@ def test_redact_descriptions_keeps_index_and_nulls() -> None:
     out = redact_descriptions(s)
     assert list(out.index) == [5, 6, 7]
     assert out[5] == "ok" and pd.isna(out[6]) and out[7] == "call [phone]"
+
+
+def test_pseudonymise_pre_normalised_matches() -> None:
+    ids = pd.Series(["3612 3456", "Ali@X.bh", None], dtype="str")
+    direct = pseudonymise(ids, KEY)
+    pre = pseudonymise(normalise_reporter_ids(ids), KEY, normalised=True)
+    pd.testing.assert_series_equal(direct, pre)
