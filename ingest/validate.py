@@ -441,9 +441,9 @@ def validate(
     ValidationResult
         ``accepted``: ``row_number, source_id, reported_at`` (UTC), ``lat, lng`` (float),
         ``category`` (code), ``description, reporter_id, channel, photo_url, status``,
-        ``raw``, ``reporter_key`` (the normalised reporter id, see
+        ``reporter_key`` (the normalised reporter id, see
         :func:`ingest.privacy.normalise_reporter_ids`) and ``flag_<name>`` booleans; ``rejects``: ``row_number, source_id, reason,
-        detail`` (no personal data) and ``raw``.
+        detail`` (no personal data). The raw rows stay in ``frame`` (linked by row number).
 
     Examples
     --------
@@ -555,7 +555,6 @@ def validate(
                 frame["photo_url"].astype("str").str.strip() != ""
             ),
             "status": normalise_statuses(frame["status"]),
-            "raw": frame["raw"],
             "flag_swapped_coordinates": swapped,
             "flag_non_latin_digits": lat_nl | lng_nl | ts_nl,
             "flag_naive_timestamp": naive,
@@ -571,7 +570,6 @@ def validate(
             "source_id": frame["source_id"],
             "reason": reason,
             "detail": detail,
-            "raw": frame["raw"],
         }
     )[~ok]
     return ValidationResult(
