@@ -417,10 +417,20 @@ def _partition_tasks(pts: _Points, config: DedupConfig, window_ns: int) -> list[
     bounds = np.searchsorted(inv[order], np.arange(uniq.size + 1))
     for k, cell in enumerate(uniq):
         members[int(cell)] = order[bounds[k] : bounds[k + 1]]
+    reach = max(config.eps_m.values())
     tasks = []
     for cell, core_pos in members.items():
-        disk = h3i.grid_disk(cell, config.halo_rings)
-        parts = [members[c] for c in disk if c in members]
+        # the halo: reports of the neighbour cells, but only those within reach of the core's
+        # bounding box (a point within eps of a core report is always among them)
+        cx, cy = pts.x[core_pos], pts.y[core_pos]
+        x0, x1, y0, y1 = cx.min() - reach, cx.max() + reach, cy.min() - reach, cy.max() + reach
+        parts = [core_pos]
+        for c in h3i.grid_disk(cell, config.halo_rings):
+            if c == cell or c not in members:
+                continue
+            m = members[c]
+            mx, my = pts.x[m], pts.y[m]
+            parts.append(m[(mx >= x0) & (mx <= x1) & (my >= y0) & (my <= y1)])
         pos = np.sort(np.concatenate(parts))
         core = np.isin(pos, core_pos, assume_unique=True)
         tasks.append(_PartitionTask(pos, core, pts.take(pos), window_ns))
