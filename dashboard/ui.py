@@ -20,6 +20,13 @@ def lang() -> str:
     return str(st.session_state.get(_LANG_STATE, "en"))
 
 
+def wkey(name: str) -> str:
+    """Widget key per language: a widget whose option labels change language starts afresh
+    (Streamlit keeps a choice by its label, which the other language does not have)."""
+    current = lang()
+    return name if current == "en" else f"{name}_{current}"
+
+
 def _remember_lang() -> None:
     st.session_state[_LANG_STATE] = st.session_state[LANG_KEY]
 

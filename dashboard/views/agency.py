@@ -20,7 +20,10 @@ cat_name = dict(zip(cats["code"], cats[names], strict=True))
 
 st.title(t("page_agency", lang))
 agency = st.selectbox(
-    t("pick_agency", lang), list(ag_name), format_func=ag_name.__getitem__, key="inbox_agency"
+    t("pick_agency", lang),
+    list(ag_name),
+    format_func=ag_name.__getitem__,
+    key=ui.wkey("inbox_agency"),
 )
 if agency is None:
     st.info(t("no_data", lang))

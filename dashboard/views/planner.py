@@ -43,26 +43,26 @@ chosen_cats = sb.multiselect(
     list(cat_name),
     format_func=cat_name.__getitem__,
     placeholder=t("all", lang),
-    key="cats",
+    key=ui.wkey("cats"),
 )
 gov = sb.selectbox(
     t("governorate", lang),
     [None, *gov_name],
     format_func=lambda c: t("all", lang) if c is None else gov_name[c],
-    key="gov",
+    key=ui.wkey("gov"),
 )
 agency = sb.selectbox(
     t("agency", lang),
     [None, *ag_name],
     format_func=lambda c: t("all", lang) if c is None else ag_name[c],
-    key="agency",
+    key=ui.wkey("agency"),
 )
 statuses = sb.multiselect(
     t("status", lang),
     list(i18n.STATUSES),
     format_func=lambda s: t(s, lang),
     placeholder=t("all", lang),
-    key="statuses",
+    key=ui.wkey("statuses"),
 )
 resolution = sb.select_slider(
     t("resolution", lang), options=RESOLUTIONS, value=DEFAULT_RESOLUTION, key="res"

@@ -37,7 +37,7 @@ else:
         t("reason", lang),
         [None, *reasons["reason"]],
         format_func=lambda r: t("all", lang) if r is None else r,
-        key="reject_reason",
+        key=ui.wkey("reject_reason"),
     )
     st.caption(t("reject_rows", lang))
     rows = data.reject_rows(version, reason)
