@@ -182,18 +182,39 @@ def hexagon_layer(
         geometry=cells_to_polygons(cells["h3_cell"].to_numpy()).to_numpy(),
         crs=4326,
     )
-    folium.GeoJson(
-        _feature_collection(gdf),
-        name=name,
-        style_function=lambda f: {
-            "color": "#7f0000",
-            "weight": 0.5,
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.6,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["value"], aliases=[label or value_column]),
-    ).add_to(group)
+    _add_by_fill(
+        group,
+        gdf,
+        {"color": "#7f0000", "weight": 0.5, "fillOpacity": 0.6},
+        fields=["value"],
+        aliases=[label or value_column],
+    )
     return group
+
+
+def _add_by_fill(
+    group: folium.FeatureGroup,
+    gdf: gpd.GeoDataFrame,
+    style: Mapping[str, object],
+    fields: list[str],
+    aliases: list[str] | None = None,
+    labels: bool = True,
+    stroke_is_fill: bool = False,
+) -> None:
+    """One GeoJSON per fill colour with a constant style.
+
+    folium writes a style switch listing every feature id of every style but the most common
+    one; with one style per GeoJSON that list is empty, which halves the map's HTML.
+    """
+    for fill, part in gdf.groupby("fill", sort=True):
+        constant = {**style, "fillColor": fill}
+        if stroke_is_fill:
+            constant["color"] = fill
+        folium.GeoJson(
+            _feature_collection(part),
+            style_function=lambda _f, st=constant: dict(st),
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, labels=labels),
+        ).add_to(group)
 
 
 def hotspot_layer(
@@ -222,17 +243,14 @@ def hotspot_layer(
         geometry=cells_to_polygons(spots["h3_cell"].to_numpy()).to_numpy(),
         crs=4326,
     )
-    folium.GeoJson(
-        _feature_collection(gdf),
-        name=name,
-        style_function=lambda f: {
-            "color": f["properties"]["fill"],
-            "weight": 1,
-            "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.7,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["confidence", "trend"], labels=False),
-    ).add_to(group)
+    _add_by_fill(
+        group,
+        gdf,
+        {"weight": 1, "fillOpacity": 0.7},
+        fields=["confidence", "trend"],
+        labels=False,
+        stroke_is_fill=True,
+    )
     return group
 
 
