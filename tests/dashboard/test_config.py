@@ -72,3 +72,11 @@ def test_npm_missing_is_a_clear_error(tmp_path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(assets.shutil, "which", lambda _name: None)
     with pytest.raises(AssetsError, match="npm not found"):
         assets.install(tmp_path, npm=True)
+
+
+def test_install_command_survives_missing_npm(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setattr(assets.shutil, "which", lambda _name: None)
+    assert assets.main(["install"]) == 0
+    out = capsys.readouterr().out
+    assert "optional npm assets skipped: npm not found" in out
+    assert assets.missing_required() == []
