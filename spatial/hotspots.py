@@ -391,10 +391,16 @@ def hotspot_cells(incidents: gpd.GeoDataFrame, config: HotspotConfig) -> gpd.Geo
     last_month = int(month.max())
     category = incidents["category"].to_numpy()
     polygons: dict[int, object] = {}
+    trend_memo: dict[bytes, str] = {}
     for res in config.resolutions:
         cell = points_to_cell_ids(incidents, res)
         lattice = study_area_cells(cell, config.study_area_rings)
-        weights = lattice_weights(lattice, config.neighbour_rings)
+        # self-weights set once per lattice (esda would add them on every call)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
+            weights = libpysal.weights.fill_diagonal(
+                lattice_weights(lattice, config.neighbour_rings), 1.0
+            )
         cell_pos = np.searchsorted(lattice, cell)
         for group, members in config.category_groups.items():
             in_group = np.isin(category, list(members))
@@ -413,7 +419,10 @@ def hotspot_cells(incidents: gpd.GeoDataFrame, config: HotspotConfig) -> gpd.Geo
                     series = np.zeros((lattice.size, n_months))
                     np.add.at(series, (cell_pos[sel], month[sel] - first_month), 1)
                     for i in hot:
-                        trend[i] = trend_label(series[i], True, config)
+                        key = series[i].tobytes()
+                        if key not in trend_memo:  # many cells share one monthly pattern
+                            trend_memo[key] = trend_label(series[i], True, config)
+                        trend[i] = trend_memo[key]
                 frames.append(
                     pd.DataFrame(
                         {
