@@ -12,7 +12,7 @@ No personal data: the reporter pseudonym and the raw input rows are never select
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -539,12 +539,3 @@ def suspect_locations(conn: Connection, limit: int) -> pd.DataFrame:
         "ORDER BY r.reported_at DESC, r.id LIMIT :lim",
         {"lim": limit},
     )
-
-
-def category_names(conn: Connection, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """code -> (English, Arabic) name for ``codes``."""
-    rows = conn.execute(
-        sa.text("SELECT code, name_en, name_ar FROM categories WHERE code = ANY(:c)"),
-        {"c": list(codes)},
-    )
-    return {r.code: (r.name_en, r.name_ar) for r in rows}
