@@ -215,3 +215,30 @@ def test_quality_page_loads(page: Page, server: str) -> None:
     page.get_by_role("heading", name="Rejected rows by reason").wait_for()
     _map_frame(page)
     _shot(page, "quality-en")
+
+
+def test_hotspot_row_focuses_the_map(page: Page, server: str) -> None:
+    page.goto(server + "/", wait_until="domcontentloaded")
+    frame = _map_frame(page)
+    assert frame.locator(".leaflet-control-scale-line").first.inner_text().endswith(" km")
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for()
+    box = grid.bounding_box()
+    assert box is not None
+    header_px, row_px = 35, 35  # glide data grid defaults: click the first row's checkbox
+    page.mouse.click(box["x"] + 15, box["y"] + header_px + row_px / 2)
+
+    def scale_text() -> str:
+        for f in page.frames:
+            try:
+                if f.locator(".leaflet-control-scale-line").count():
+                    return str(f.locator(".leaflet-control-scale-line").first.inner_text())
+            except Exception:  # frame navigating
+                continue
+        return ""
+
+    deadline = time.monotonic() + MAP_TIMEOUT_S
+    while time.monotonic() < deadline and not scale_text().endswith(" m"):
+        page.wait_for_timeout(250)
+    assert scale_text().endswith(" m"), scale_text()  # zoomed to street level (metres)
+    _shot(page, "planner-focus")
