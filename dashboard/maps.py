@@ -291,13 +291,18 @@ def cell_weights(cells: pd.DataFrame, value_column: str = "n_reports") -> pd.Dat
 
 
 def incident_layer(
-    incidents: pd.DataFrame, name: str, max_markers: int = MAX_INCIDENT_MARKERS
+    incidents: pd.DataFrame,
+    name: str,
+    max_markers: int = MAX_INCIDENT_MARKERS,
+    category_labels: Mapping[str, str] | None = None,
 ) -> folium.FeatureGroup:
     """Individual incidents (``incident_id``, ``lat``, ``lon``, ``category``, ``n_reports``).
 
     Drawn as light circle markers, and only when there are at most ``max_markers`` of them
-    (otherwise the layer stays empty: the hexagons carry the information).
+    (otherwise the layer stays empty: the hexagons carry the information). Tooltips show the
+    category through ``category_labels`` (code -> translated name) when given.
     """
+    labels = category_labels or {}
     group = folium.FeatureGroup(name=name, show=True)
     if incidents.empty or len(incidents) > max_markers:
         return group
@@ -317,7 +322,7 @@ def incident_layer(
             fill=True,
             fill_opacity=0.8,
             weight=1,
-            tooltip=f"#{incident_id} · {category} · {n_reports}",
+            tooltip=f"#{incident_id} · {labels.get(category, category)} · {n_reports}",
         ).add_to(group)
     return group
 

@@ -39,7 +39,7 @@ maps.finish(
     m,
     [
         maps.polygon_layer(boundary, t("layer_boundary", lang)),
-        maps.incident_layer(inbox, t("layer_incidents", lang)),
+        maps.incident_layer(inbox, t("layer_incidents", lang), category_labels=cat_name),
     ],
 )
 ui.show_map(m, key="agency_map")

@@ -165,7 +165,7 @@ with map_col:
                 i18n.trend_labels(lang),
             ),
             maps.heat_layer(maps.cell_weights(cells), names_.heat),
-            maps.incident_layer(incidents, names_.incidents),
+            maps.incident_layer(incidents, names_.incidents, category_labels=cat_name),
         ],
     )
     ui.show_map(m, key="planner_map")

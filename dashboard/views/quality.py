@@ -58,7 +58,7 @@ if not queue.empty:
         m,
         [
             maps.governorate_layer(outlines, t("layer_governorates", lang)),
-            maps.incident_layer(points, t("layer_triage", lang)),
+            maps.incident_layer(points, t("layer_triage", lang), category_labels=cat_name),
         ],
     )
     ui.show_map(m, key="triage_map")

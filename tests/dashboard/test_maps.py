@@ -183,6 +183,12 @@ def test_incident_layer_only_when_few() -> None:
     many = _render(maps.finish(maps.base_map(), [maps.incident_layer(inc, "I", max_markers=4)]))
     assert few.count("L.circleMarker") == n
     assert many.count("L.circleMarker") == 0
+    arabic = _render(
+        maps.finish(
+            maps.base_map(), [maps.incident_layer(inc, "I", category_labels={"pothole": "حفرة"})]
+        )
+    )
+    assert "حفرة" in arabic or "\\u062d\\u0641\\u0631\\u0629" in arabic
 
 
 def test_governorate_layer_keeps_names_and_multipolygons() -> None:
