@@ -287,7 +287,11 @@ def ingest_file(
     )
     db.create_staging(conn)
     db.lock_source(conn, source)
-    loader = _Loader(conn, source=source, batch_id=batch_id)
+    # a source with no report yet (under the lock) needs no look-up of known ids: the batch's
+    # own duplicates are already rejected by validation
+    loader = _Loader(
+        conn, source=source, batch_id=batch_id, lookup=db.source_has_reports(conn, source)
+    )
     loader.start()
     seen: set[str] = set()
     n_in = n_chunks = n_rejected = 0
@@ -370,8 +374,9 @@ class _Loader:
 
     QUEUE_CHUNKS = 2
 
-    def __init__(self, conn: Connection, *, source: str, batch_id: int) -> None:
+    def __init__(self, conn: Connection, *, source: str, batch_id: int, lookup: bool) -> None:
         self.conn = conn
+        self.lookup = lookup
         self.source = source
         self.batch_id = batch_id
         self.new = self.updated = self.unchanged = 0
@@ -429,8 +434,8 @@ class _Loader:
 
     def _load(self, chunk: PreparedChunk) -> None:
         staged = chunk.staged
-        ids = staged.column("source_id").to_pylist()
-        known = db.existing_hashes(self.conn, self.source, ids)
+        ids = staged.column("source_id").to_pylist() if self.lookup else []
+        known = db.existing_hashes(self.conn, self.source, ids) if self.lookup else {}
         if known:
             hashes = staged.column("content_hash").to_pylist()
             is_known = np.fromiter((i in known for i in ids), dtype=bool, count=len(ids))

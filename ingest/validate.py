@@ -533,9 +533,13 @@ def validate(
     # 6. duplicates within the batch (also across earlier chunks)
     ok = reason.isna()
     sid = frame["source_id"].astype("str").str.strip()
-    dup = ok & (sid.duplicated(keep=False) | sid.isin(seen))
+    # membership per row against a Python set: O(chunk), not O(ids seen so far)
+    in_seen = pd.Series(
+        np.fromiter((v in seen for v in sid.tolist()), dtype=bool, count=len(sid)), index=idx
+    )
+    dup = ok & (sid.duplicated(keep=False) | in_seen)
     if dup.any():
-        first = ok & ~sid.isin(seen) & ~sid.where(ok).duplicated(keep="first")
+        first = ok & ~in_seen & ~sid.where(ok).duplicated(keep="first")
         reject(dup & ~first, "duplicate_in_batch", "source id already seen in this batch")
     ok = reason.isna()
     seen.update(sid[ok].tolist())

@@ -179,6 +179,15 @@ def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
     _copy_table(conn, "raw_rows", cols, table.select(cols))
 
 
+def source_has_reports(conn: Connection, source: str) -> bool:
+    """Whether ``reports`` holds any row of ``source`` (visible to this transaction)."""
+    return bool(
+        conn.execute(
+            sa.text("SELECT EXISTS (SELECT 1 FROM reports WHERE source = :src)"), {"src": source}
+        ).scalar_one()
+    )
+
+
 def existing_hashes(conn: Connection, source: str, source_ids: list[str]) -> dict[str, str]:
     """``source_id -> content_hash`` of the given ids already in ``reports`` for ``source``."""
     if not source_ids:

@@ -15,6 +15,7 @@ from spatial.postgis.reports import ingest_stats
 
 KEY = b"test-key-0123456789abcdef0123456789"
 NOW = pd.Timestamp("2026-12-04", tz="UTC")
+SRC = "pipeline_tests"  # not the default source: other tests may commit generated ids
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def outcomes(conn, batch_id: int) -> pd.Series:  # type: ignore[no-untyped-def]
 def test_ingest_accounts_for_every_row(conn, gen, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "export.csv"
     gen.write(path)
-    s = ingest_file(conn, path, key=KEY, now=NOW)
+    s = ingest_file(conn, path, key=KEY, now=NOW, source=SRC)
     truth = gen.truth
     assert s.n_in == len(truth) == s.n_new + s.n_updated + s.n_unchanged + s.n_rejected
     expected_rejects = truth[truth["expected_outcome"].str.startswith("rejected:")]
@@ -83,7 +84,7 @@ def test_ingest_accounts_for_every_row(conn, gen, tmp_path) -> None:  # type: ig
 def test_no_personal_data_in_reports_or_rejects(conn, gen, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "export.csv"
     gen.write(path)
-    s = ingest_file(conn, path, key=KEY, now=NOW)
+    s = ingest_file(conn, path, key=KEY, now=NOW, source=SRC)
     desc = pd.read_sql(
         sa.text("SELECT description, reporter_pseudonym FROM reports WHERE batch_id = :b"),
         conn,
@@ -117,9 +118,9 @@ def test_no_personal_data_in_reports_or_rejects(conn, gen, tmp_path) -> None:  #
 def test_same_file_twice_adds_nothing(conn, gen, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "export.csv"
     gen.write(path)
-    first = ingest_file(conn, path, key=KEY, now=NOW)
+    first = ingest_file(conn, path, key=KEY, now=NOW, source=SRC)
     n_reports = q(conn, "SELECT count(*) FROM reports")
-    second = ingest_file(conn, path, key=KEY, now=NOW)
+    second = ingest_file(conn, path, key=KEY, now=NOW, source=SRC)
     assert (second.n_new, second.n_updated) == (0, 0)
     assert second.n_unchanged == first.n_new
     assert second.n_rejected == first.n_rejected
@@ -130,13 +131,13 @@ def test_overlapping_file_adds_only_new_rows(conn, gen, tmp_path) -> None:  # ty
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     write_export(gen.reports.iloc[:400], a)
     write_export(gen.reports.iloc[300:], b)
-    s1 = ingest_file(conn, a, key=KEY, now=NOW)
-    s2 = ingest_file(conn, b, key=KEY, now=NOW)
-    both = ingest_file(conn, tmp_path / "a.csv", key=KEY, now=NOW)
+    s1 = ingest_file(conn, a, key=KEY, now=NOW, source=SRC)
+    s2 = ingest_file(conn, b, key=KEY, now=NOW, source=SRC)
+    both = ingest_file(conn, tmp_path / "a.csv", key=KEY, now=NOW, source=SRC)
     assert both.n_new == 0
     total_new = q(
         conn,
-        "SELECT count(*) FROM reports WHERE source = 'fix2go' AND batch_id IN (:x, :y)",
+        "SELECT count(*) FROM reports WHERE source = 'pipeline_tests' AND batch_id IN (:x, :y)",
         x=s1.batch_id,
         y=s2.batch_id,
     )
@@ -156,10 +157,10 @@ def test_changed_status_updates_with_history(conn, tmp_path) -> None:  # type: i
     rep = g.reports.copy()
     rep["status"] = "open"
     write_export(rep, p1)
-    s1 = ingest_file(conn, p1, key=KEY, now=NOW)
+    s1 = ingest_file(conn, p1, key=KEY, now=NOW, source=SRC)
     rep.loc[rep.index[:10], "status"] = "closed"
     write_export(rep, p2)
-    s2 = ingest_file(conn, p2, key=KEY, now=NOW)
+    s2 = ingest_file(conn, p2, key=KEY, now=NOW, source=SRC)
     assert (s2.n_new, s2.n_updated, s2.n_unchanged) == (0, 10, s1.n_new - 10)
     changed = pd.read_sql(
         sa.text(
@@ -178,7 +179,7 @@ def test_unreadable_file_raises_and_loads_nothing(engine, tmp_path) -> None:  # 
     with engine.connect() as c:
         before = q(c, "SELECT count(*) FROM ingest_batches")
     with pytest.raises(UnreadableFileError, match="missing required column"), engine.begin() as c:
-        ingest_file(c, path, key=KEY, now=NOW)
+        ingest_file(c, path, key=KEY, now=NOW, source=SRC)
     with engine.connect() as c:
         assert q(c, "SELECT count(*) FROM ingest_batches") == before
 
@@ -207,7 +208,7 @@ def test_small_chunks_same_outcome_and_cross_chunk_suspect(conn, gen, tmp_path) 
 def test_stats(conn, gen, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "export.csv"
     gen.write(path)
-    s = ingest_file(conn, path, key=KEY, now=NOW)
+    s = ingest_file(conn, path, key=KEY, now=NOW, source=SRC)
     st = ingest_stats(conn)
     assert st["reports"] >= s.n_new
     assert (
@@ -246,3 +247,11 @@ def test_loader_failure_propagates(conn, gen, tmp_path, monkeypatch) -> None:  #
         ingest_file(
             conn, path, key=KEY, now=NOW, source="loader_err", config=IngestConfig(chunk_rows=50)
         )
+
+
+@pytest.mark.parametrize(("ext", "source"), [(".csv", "fix2go"), (".json", "open311")])
+def test_default_source_per_format(conn, tmp_path, ext, source) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / f"one{ext}"
+    write_export(generate(3, seed=1, bad_row_share=0.0).reports, path)
+    s = ingest_file(conn, path, key=KEY, now=NOW)
+    assert s.source == source
