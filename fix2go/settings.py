@@ -1,7 +1,10 @@
 """Every setting of Fix2Go Spatial, in one place.
 
 Each setting is read from an environment variable when :func:`load` runs, and each has a
-documented default. Nothing else in the project reads ``os.environ`` for configuration.
+documented default. The only other reader of the environment is the dashboard's own process
+(``dashboard/config.py``: ``FIX2GO_BASEMAP``, ``FIX2GO_BASEMAP_ATTR``,
+``FIX2GO_DASHBOARD_TTL_S`` and the database URL the CLI hands it), since the dashboard may not
+import ``fix2go``.
 
 =========================  ==================================================  ======================
 variable                   meaning                                             default
