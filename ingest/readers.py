@@ -304,8 +304,8 @@ def _csv_names(path: Path) -> tuple[list[str], list[str]]:
 def check_file(path: str | Path, fmt: str = "auto") -> str:
     """Cheap up-front check that ``path`` can be read as ``fmt``; returns the real format.
 
-    Checks the format, and the header (CSV) or schema (GeoParquet); JSON files are fully
-    checked only when read.
+    Checks the format, the header and encoding (CSV) or the schema (GeoParquet); JSON files
+    are parsed once (they are read whole anyway).
 
     Raises
     ------
@@ -325,6 +325,10 @@ def check_file(path: str | Path, fmt: str = "auto") -> str:
         _check_utf8(path)
     elif real == "parquet":
         _parquet_schema(path)
+    elif real == "open311":
+        _read_open311(path)
+    else:
+        _read_geojson(path)
     return real
 
 

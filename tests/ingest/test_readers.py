@@ -16,7 +16,7 @@ from shapely.geometry import box
 
 from ingest.errors import UnreadableFileError
 from ingest.generate import EXPORT_COLUMNS, generate, write_export
-from ingest.readers import CANONICAL_COLUMNS, detect_format, read_chunks, read_file
+from ingest.readers import CANONICAL_COLUMNS, check_file, detect_format, read_chunks, read_file
 from ingest.validate import validate
 
 NOW = pd.Timestamp("2026-12-04", tz="UTC")
@@ -342,3 +342,32 @@ def test_property_parquet_random_rows(tmp_path, rows) -> None:  # type: ignore[n
     path = tmp_path / "p.parquet"
     df.to_parquet(path)
     _accounted(path, len(df))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("a.csv", b"report_id,created_at\n", "missing required column"),
+        ("a.csv", b"report_id,created_at,latitude,longitude,category\n1,\xff,1,2,x\n", "not UTF-8"),
+        ("a.json", b"[{", "not valid JSON"),
+        ("a.geojson", b'{"type": "Feature"}', "FeatureCollection"),
+        ("a.parquet", b"PAR1 not really", "not a readable Parquet"),
+    ],
+)
+def test_check_file_refuses_up_front(tmp_path, name, content, match) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UnreadableFileError, match=match):
+        check_file(path)
+
+
+def test_check_file_accepts_every_format(tmp_path, sample) -> None:  # type: ignore[no-untyped-def]
+    for ext, fmt in (
+        (".csv", "csv"),
+        (".json", "open311"),
+        (".geojson", "geojson"),
+        (".parquet", "parquet"),
+    ):
+        path = tmp_path / f"ok{ext}"
+        write_export(sample.reports, path)
+        assert check_file(path) == fmt
