@@ -101,9 +101,9 @@ def detect_format(path: str | Path) -> Format:
 
     Examples
     --------
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "x.json")
-    >>> _ = open(p, "w").write('[{"service_request_id": "1"}]')
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "x.json"
+    >>> _ = p.write_text('[{"service_request_id": "1"}]')
     >>> detect_format(p)
     'open311'
     """
