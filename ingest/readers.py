@@ -116,6 +116,11 @@ def detect_format(path: str | Path) -> Format:
         raise UnreadableFileError(f"{path}: the file is empty; export it again with a header row")
     if head.startswith(b"PAR1"):
         return "parquet"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFileError(
+            f"{path}: UTF-16 text (Excel's 'Unicode text'), not UTF-8; save it as "
+            "'CSV UTF-8' or convert it with `iconv -f utf-16 -t utf-8`"
+        )
     ext = path.suffix.lower()
     if ext in (".parquet", ".geoparquet"):
         raise UnreadableFileError(
@@ -288,6 +293,11 @@ def _csv_names(path: Path) -> tuple[list[str], list[str]]:
     header = _csv_header(path)
     names = _normalise_header(header)
     missing = [c for c in CSV_REQUIRED if c not in names]
+    if missing and len(names) == 1 and ";" in names[0]:
+        raise UnreadableFileError(
+            f"{path}: the header is separated by ';', not ','; export it as comma-separated "
+            f"CSV ({_FIX})"
+        )
     if missing:
         raise UnreadableFileError(
             f"{path}: missing required column(s) {', '.join(missing)} (found: "

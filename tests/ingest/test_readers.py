@@ -104,6 +104,8 @@ def test_malformed_csv_lines_accounted(tmp_path) -> None:  # type: ignore[no-unt
         (b"", "empty"),
         (b"\x00\x01\x02binary", "binary content"),
         (b"report_id,report_id,created_at,latitude,longitude,category\n", "duplicate column"),
+        (b"report_id;created_at;latitude;longitude;category\n1;2;3;4;5\n", "separated by ';'"),
+        ("report_id,created_at\n".encode("utf-16"), "UTF-16"),
     ],
 )
 def test_unreadable_csv(tmp_path, content, match) -> None:  # type: ignore[no-untyped-def]
