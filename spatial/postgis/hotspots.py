@@ -15,23 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from spatial.crs import STORAGE_EPSG, check_crs
+from spatial.hotspots import RESULT_COLUMNS
 from spatial.postgis.engine import raw_connection
 
-HOTSPOT_TABLE_COLUMNS = (
-    "resolution",
-    "h3_cell",
-    "category_group",
-    "period",
-    "n_incidents",
-    "gi_z",
-    "p_value",
-    "p_sim",
-    "hot_class",
-    "confidence",
-    "trend",
-    "computed_at",
-    "geom",
-)
+HOTSPOT_TABLE_COLUMNS = (*RESULT_COLUMNS, "computed_at", "geom")
 """Columns of ``hotspot_cells`` written by :func:`write_hotspot_cells`."""
 
 

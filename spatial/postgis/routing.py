@@ -16,7 +16,13 @@ from sqlalchemy.engine import Connection
 from spatial.crs import STORAGE_EPSG
 from spatial.errors import BoundaryError
 from spatial.postgis.engine import raw_connection
-from spatial.routing import BoundaryLayers, RoutingConfig, assign_jurisdiction, prepare_layers
+from spatial.routing import (
+    ROUTING_COLUMNS,
+    BoundaryLayers,
+    RoutingConfig,
+    assign_jurisdiction,
+    prepare_layers,
+)
 
 OPEN_STATUSES = ("open", "in_progress")
 """Reports in these statuses are re-routed by a replay; closed ones keep their history."""
@@ -90,16 +96,7 @@ def read_boundary_layers(conn: Connection, config: RoutingConfig | None = None) 
 
 # --- replay and routing of stored reports ---------------------------------------------------
 
-ROUTING_FIELDS = (
-    "governorate_code",
-    "authority_code",
-    "agency_code",
-    "routing_confidence",
-    "routing_reason",
-    "routing_status",
-    "place_en",
-    "place_ar",
-)
+ROUTING_FIELDS = ROUTING_COLUMNS
 _KEY_FIELDS = ("governorate_code", "authority_code", "agency_code")
 
 
