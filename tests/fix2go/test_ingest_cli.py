@@ -106,7 +106,7 @@ def test_binary_file_refused_before_loading(db_url, tmp_path) -> None:  # type: 
     good = tmp_path / "good.csv"
     write_export(generate(20, seed=1).reports, good)
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(b"\xff\xfe\x00b\x00i\x00n")
+    bad.write_bytes(b"\x00\x01\x02binary")
     r = _invoke(["ingest", str(good), str(bad), "--source", "cli_bin"], env)
     assert isinstance(r.exception, UnreadableFileError)
     assert "binary content" in str(r.exception) and str(bad) in str(r.exception)
