@@ -45,11 +45,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import esda
 import geopandas as gpd
 import h3.api.basic_int as h3i
-import libpysal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -58,6 +57,9 @@ import pymannkendall as mk
 from spatial.crs import STORAGE_EPSG, check_crs
 from spatial.errors import Fix2GoError
 from spatial.grid import cell_to_polygon
+
+if TYPE_CHECKING:  # esda and libpysal take a second to import: loaded when first used
+    import libpysal
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "data" / "dedup.toml"
 """The project's dedup and hotspot configuration file."""
@@ -222,6 +224,8 @@ def lattice_weights(cells: npt.ArrayLike, rings: int) -> libpysal.weights.W:
     >>> sorted(w.cardinalities.values())
     [3, 3, 3, 3, 3, 3, 6]
     """
+    import libpysal
+
     arr = np.asarray(cells, dtype=np.int64)
     pos = {int(c): i for i, c in enumerate(arr.tolist())}
     neighbours: dict[int, list[int]] = {}
@@ -254,6 +258,8 @@ def gi_star(
     >>> bool(r["gi_z"].iloc[int(np.flatnonzero(cells == c)[0])] > 3)
     True
     """
+    import esda
+
     y = np.asarray(counts, dtype=np.float64)
     n = y.size
     if n == 0 or np.all(y == y[0]):
@@ -291,6 +297,8 @@ def hot_classes(
     >>> cls.tolist(), conf.tolist()
     ([3, -2, 0], [99.0, 95.0, nan])
     """
+    import esda
+
     z = np.asarray(gi_z, dtype=np.float64)
     p = np.asarray(p_value, dtype=np.float64)
     rank = np.zeros(z.size, dtype=np.int16)
@@ -390,6 +398,8 @@ def hotspot_cells(incidents: gpd.GeoDataFrame, config: HotspotConfig) -> gpd.Geo
     month = _local_month(incidents["first_reported_at"]).to_numpy()
     last_month = int(month.max())
     category = incidents["category"].to_numpy()
+    import libpysal
+
     polygons: dict[int, object] = {}
     trend_memo: dict[bytes, str] = {}
     for res in config.resolutions:
