@@ -3,6 +3,8 @@
 
 VENV := .venv
 FIX2GO := $(VENV)/bin/fix2go
+# modules whose docstring examples run as tests (dashboard pages need a running app: AppTest)
+DOCTESTS := spatial ingest fix2go dashboard/maps.py dashboard/i18n.py dashboard/assets.py
 
 setup:
 	@scripts/setup.sh
@@ -19,7 +21,7 @@ demo: setup
 test: setup-test
 	$(FIX2GO) db start
 	$(MAKE) --no-print-directory lint
-	$(VENV)/bin/python -m pytest -p no:cacheprovider
+	$(VENV)/bin/python -m pytest -p no:cacheprovider tests --doctest-modules $(DOCTESTS)
 
 lint:
 	$(VENV)/bin/ruff check fix2go ingest spatial dashboard benchmarks tests

@@ -160,14 +160,13 @@ def hexagon_layer(
 ) -> folium.FeatureGroup:
     """One hexagon per row of ``cells`` (``h3_cell`` int64 and ``value_column``), shaded by value.
 
-        Examples
-        --------
-        >>> import h3
-    import numpy as np
-        >>> c = h3.str_to_int(h3.latlng_to_cell(26.22, 50.58, 8))
-        >>> g = hexagon_layer(pd.DataFrame({"h3_cell": [c], "n_incidents": [3]}), "hex")
-        >>> len(hexagon_features(g))
-        1
+    Examples
+    --------
+    >>> import h3
+    >>> c = h3.str_to_int(h3.latlng_to_cell(26.22, 50.58, 8))
+    >>> g = hexagon_layer(pd.DataFrame({"h3_cell": [c], "n_incidents": [3]}), "hex")
+    >>> len(hexagon_features(g))
+    1
     """
     group = folium.FeatureGroup(name=name, show=True)
     if cells.empty:
@@ -269,14 +268,13 @@ def heat_layer(weights: pd.DataFrame, name: str) -> folium.FeatureGroup:
 def cell_weights(cells: pd.DataFrame, value_column: str = "n_reports") -> pd.DataFrame:
     """Heat-map input from H3 aggregates: cell centre ``lat, lon`` and ``weight`` per cell.
 
-        Examples
-        --------
-        >>> import h3
-    import numpy as np
-        >>> c = h3.str_to_int(h3.latlng_to_cell(26.22, 50.58, 8))
-        >>> w = cell_weights(pd.DataFrame({"h3_cell": [c], "n_reports": [5]}))
-        >>> round(float(w["lat"].iloc[0]), 2), float(w["weight"].iloc[0])
-        (26.22, 5.0)
+    Examples
+    --------
+    >>> import h3
+    >>> c = h3.str_to_int(h3.latlng_to_cell(26.22, 50.58, 8))
+    >>> w = cell_weights(pd.DataFrame({"h3_cell": [c], "n_reports": [5]}))
+    >>> round(float(w["lat"].iloc[0]), 2), float(w["weight"].iloc[0])
+    (26.22, 5.0)
     """
     if cells.empty:
         return pd.DataFrame({"lat": [], "lon": [], "weight": []})
