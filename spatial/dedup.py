@@ -49,7 +49,6 @@ people photographed the same pothole this week") are labelled in one vectorised 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -67,10 +66,11 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from spatial.config import DEDUP_TOML, read_toml_table
 from spatial.crs import METRIC_EPSG, STORAGE_EPSG, check_crs
 from spatial.errors import Fix2GoError
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "data" / "dedup.toml"
+DEFAULT_CONFIG_PATH = DEDUP_TOML
 """The project's dedup and hotspot configuration file."""
 
 NS_PER_DAY = 86_400 * 10**9
@@ -170,14 +170,7 @@ class DedupConfig:
         >>> DedupConfig.from_toml().window_days
         10.0
         """
-        try:
-            with Path(path).open("rb") as fh:
-                raw = tomllib.load(fh)["dedup"]
-        except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-            raise DedupError(
-                f"cannot read the [dedup] table of {str(path)!r} ({exc}); "
-                "point to a TOML file like data/dedup.toml"
-            ) from exc
+        raw = read_toml_table(path, "dedup", DedupError)
         return cls(
             eps_m={k: float(v) for k, v in raw["eps_m"].items()},
             max_radius_m={k: float(v) for k, v in raw["max_radius_m"].items()},

@@ -39,7 +39,6 @@ For every H3 resolution, category group and period of :class:`HotspotConfig`:
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ import numpy.typing as npt
 import pandas as pd
 import pymannkendall as mk
 
+from spatial.config import DEDUP_TOML, read_toml_table
 from spatial.crs import STORAGE_EPSG, check_crs
 from spatial.errors import Fix2GoError
 from spatial.grid import cell_to_polygon
@@ -61,7 +61,7 @@ from spatial.grid import cell_to_polygon
 if TYPE_CHECKING:  # esda and libpysal take a second to import: loaded when first used
     import libpysal
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "data" / "dedup.toml"
+DEFAULT_CONFIG_PATH = DEDUP_TOML
 """The project's dedup and hotspot configuration file."""
 
 LOCAL_TZ = timezone(timedelta(hours=3))
@@ -147,14 +147,7 @@ class HotspotConfig:
         >>> HotspotConfig.from_toml().resolutions
         (8, 9)
         """
-        try:
-            with Path(path).open("rb") as fh:
-                raw = tomllib.load(fh)["hotspots"]
-        except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-            raise HotspotError(
-                f"cannot read the [hotspots] table of {str(path)!r} ({exc}); "
-                "point to a TOML file like data/dedup.toml"
-            ) from exc
+        raw = read_toml_table(path, "hotspots", HotspotError)
         return cls(
             resolutions=tuple(int(r) for r in raw["resolutions"]),
             neighbour_rings=int(raw["neighbour_rings"]),

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from spatial.crs import METRIC_EPSG
 from spatial.errors import BoundaryError
 from spatial.postgis.engine import raw_connection
+from spatial.routing import ROUTING_COLUMNS
 
 STAGING_TABLE = "ingest_staging"
 
@@ -66,14 +67,7 @@ NEW_REPORT_COLUMNS = (
     "reported_at",
     "flags",
     "content_hash",
-    "governorate_code",
-    "authority_code",
-    "agency_code",
-    "routing_confidence",
-    "routing_reason",
-    "routing_status",
-    "place_en",
-    "place_ar",
+    *ROUTING_COLUMNS,
     "h3_cell",
     "batch_id",
     "geom",
