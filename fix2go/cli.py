@@ -41,8 +41,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# One line per command in `fix2go --help`: the public surface's own words (README, CONTRACT);
+# each command's --help keeps its full description.
+SHORT_HELP = {
+    "ingest": "Validate, redact, route and load report files; prints the batch summary.",
+    "generate": "Synthetic Fix2Go export with ground truth (report -> true defect).",
+    "stats": "Counts: reports, incidents, batches, rejects by reason, by governorate and agency.",
+    "route": "Re-route open reports, e.g. after a boundary update; --dry-run prints the diff.",
+    "dedup": "Merge duplicate reports into incidents.",
+    "hotspots": "H3 aggregates, Gi* hot/cold spots, trends.",
+    "export": "An agency's reports (--agency), or every analyst layer for GIS tools (--all).",
+    "demo": "Everything `make demo` runs after set-up.",
+    "dashboard": "Serve the Streamlit dashboard.",
+}
+
 for _name in COMMAND_MODULES:
     importlib.import_module(f"fix2go.commands.{_name}").register(app)
+for _command in app.registered_commands:
+    _command.short_help = SHORT_HELP.get(_command.name or "", _command.short_help)
 
 
 def main() -> None:

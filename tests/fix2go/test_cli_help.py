@@ -51,3 +51,10 @@ def test_no_undocumented_top_level_command() -> None:
     result = CliRunner().invoke(app, ["--help"])
     listed = set(re.findall(r"^│ ([a-z]+) ", result.output, flags=re.M))
     assert listed == {c[0] for c in COMMANDS}
+
+
+def test_every_command_has_a_one_line_summary() -> None:
+    from fix2go.cli import SHORT_HELP
+
+    assert set(SHORT_HELP) == {c.name for c in app.registered_commands}
+    assert all(len(h) <= 90 and "\n" not in h for h in SHORT_HELP.values())
