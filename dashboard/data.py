@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Connection, Engine
 
+from dashboard import downloads
 from dashboard.config import cache_ttl_s, load_config
 from spatial.postgis import dashboard as q
 from spatial.postgis.engine import make_engine
@@ -180,6 +181,16 @@ def agency_incidents(version: str, agency_code: str, limit: int) -> pd.DataFrame
 def incident_reports(version: str, agency_code: str, incident_id: int) -> pd.DataFrame:
     with agency_connection(agency_code) as c:
         return q.incident_reports(c, agency_code, incident_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def agency_open311(version: str, agency_code: str) -> bytes:
+    """The agency's reports as Open311 ``requests.json``, read under the agency's role."""
+    with connect() as c:
+        try:
+            return downloads.agency_open311(c, agency_code)
+        finally:
+            c.rollback()
 
 
 # --- data quality ----------------------------------------------------------------------------

@@ -1,18 +1,18 @@
 """Download payloads of the agency inbox (built from the rows already read under its role).
 
-Open311 GeoReport v2 fields: ``service_request_id, status, service_code, service_name,
-requested_datetime, updated_datetime, lat, long``. No personal data is in the input frame.
+CSV and GeoJSON: the inbox incidents. Open311 GeoReport v2: the agency's reports, formatted
+by :mod:`spatial.open311` exactly as ``fix2go export --format open311`` writes them. No
+personal data is in the input frames.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-
 import geopandas as gpd
 import pandas as pd
+from sqlalchemy.engine import Connection
 
-OPEN311_STATUS = {"open": "open", "in_progress": "open", "closed": "closed"}
+from spatial.open311 import open311_json
+from spatial.postgis.export import read_agency_reports
 
 
 def _iso(v: object) -> str | None:
@@ -37,19 +37,8 @@ def inbox_geojson(inbox: pd.DataFrame) -> bytes:
     return gdf.to_json(drop_id=True).encode("utf-8")
 
 
-def inbox_open311(inbox: pd.DataFrame, category_names: Mapping[str, str]) -> bytes:
-    """The inbox incidents as an Open311 GeoReport v2 ``requests.json`` array."""
-    out = [
-        {
-            "service_request_id": str(r["incident_id"]),
-            "status": OPEN311_STATUS.get(str(r["status"]), "open"),
-            "service_code": str(r["category"]),
-            "service_name": category_names.get(str(r["category"]), str(r["category"])),
-            "requested_datetime": _iso(r["first_reported_at"]),
-            "updated_datetime": _iso(r["last_reported_at"]),
-            "lat": float(r["lat"]),
-            "long": float(r["lon"]),
-        }
-        for _, r in inbox.iterrows()
-    ]
-    return json.dumps(out, ensure_ascii=False, indent=1).encode("utf-8")
+def agency_open311(conn: Connection, agency_code: str) -> bytes:
+    """The agency's reports as an Open311 GeoReport v2 ``requests.json`` (UTF-8), read under
+    the agency's role: the same document as ``fix2go export --format open311``."""
+    frame = read_agency_reports(conn, agency_code)
+    return open311_json(frame).encode("utf-8")

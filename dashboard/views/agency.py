@@ -78,7 +78,7 @@ d2.download_button(
 )
 d3.download_button(
     t("download_open311", lang),
-    downloads.inbox_open311(inbox, cat_name),
+    data.agency_open311(version, agency),
     f"{agency}_requests.json",
     "application/json",
 )

@@ -4,10 +4,8 @@ which rows it may see)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,81 +13,20 @@ import typer
 
 from fix2go.database import get_engine
 from fix2go.gis_export import check_target, export_all
+from spatial.open311 import (
+    OPEN311_FIELDS,
+    open311_json,
+    open311_requests,
+)
+from spatial.open311 import w3c as _w3c
 from spatial.postgis.export import EXPORT_COLUMNS, ExportError, read_agency_reports
 
-BAHRAIN_TZ = "Asia/Bahrain"
-"""Timestamps are written in Bahrain time with their offset (+03:00)."""
-
-OPEN311_FIELDS = (
-    "service_request_id",
-    "status",
-    "service_code",
-    "service_name",
-    "description",
-    "agency_responsible",
-    "requested_datetime",
-    "updated_datetime",
-    "address",
-    "lat",
-    "long",
-    "media_url",
-)
-"""The GeoReport v2 service-request fields written, in the spec's order."""
-
-OPEN311_DESCRIPTION_MAX_CHARS = 4000
-"""GeoReport v2: description is free text limited to 4,000 characters."""
-
-# GeoReport v2 knows only open and closed.
-_OPEN311_STATUS = {"open": "open", "in_progress": "open", "closed": "closed"}
-
-
-def _w3c(values: pd.Series) -> list[str | None]:
-    ts = pd.to_datetime(values, utc=True).dt.tz_convert(BAHRAIN_TZ)
-    return [None if pd.isna(t) else t.isoformat(timespec="seconds") for t in ts]
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _address(place_en: object, place_ar: object) -> str | None:
-    en, ar = _text(place_en), _text(place_ar)
-    if en and ar and en != ar:
-        return f"{en} / {ar}"
-    return en or ar
-
-
-def open311_requests(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """GeoReport v2 service requests (one dict per report, fields :data:`OPEN311_FIELDS`)."""
-    requested = _w3c(frame["reported_at"])
-    updated = _w3c(frame["updated_at"])
-    out: list[dict[str, Any]] = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        description = _text(row.description)
-        out.append(
-            {
-                "service_request_id": str(row.report_id),
-                "status": _OPEN311_STATUS[row.status],
-                "service_code": row.category,
-                "service_name": row.category_name_en,
-                "description": description[:OPEN311_DESCRIPTION_MAX_CHARS] if description else None,
-                "agency_responsible": _text(row.agency_name_en),
-                "requested_datetime": requested[i],
-                "updated_datetime": updated[i],
-                "address": _address(row.place_en, row.place_ar),
-                "lat": float(row.geom.y),
-                "long": float(row.geom.x),
-                "media_url": _text(row.photo_url),
-            }
-        )
-    return out
+__all__ = ["OPEN311_FIELDS", "WRITERS", "export_agency", "open311_requests", "register"]
 
 
 def write_open311(frame: gpd.GeoDataFrame, out: Path) -> None:
-    """Write a GeoReport v2 ``requests.json`` array (UTF-8)."""
-    out.write_text(
-        json.dumps(open311_requests(frame), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
+    """Write a GeoReport v2 ``requests.json`` array (UTF-8; :mod:`spatial.open311`)."""
+    out.write_text(open311_json(frame), encoding="utf-8")
 
 
 def _tabular(frame: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -1,13 +1,19 @@
-"""Agency inbox downloads: CSV, GeoJSON and Open311 GeoReport v2 from the inbox rows."""
+"""Agency inbox downloads: CSV and GeoJSON from the inbox rows; Open311 GeoReport v2 from the
+agency's reports, identical to ``fix2go export --format open311``."""
 
 from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from dashboard import downloads
+from fix2go.commands import export as export_cmd
 
 
 def _inbox() -> pd.DataFrame:
@@ -44,26 +50,30 @@ def test_geojson_points_in_lon_lat() -> None:
     assert "lat" not in first["properties"]
 
 
-def test_open311_requests() -> None:
-    reqs = json.loads(downloads.inbox_open311(_inbox(), {"pothole": "حفرة في الطريق"}))
-    assert [r["service_request_id"] for r in reqs] == ["7", "9"]
-    assert reqs[0]["service_name"] == "حفرة في الطريق"
-    assert reqs[1]["service_name"] == "flooding"  # no name known: the code
-    assert [r["status"] for r in reqs] == ["open", "open"]  # in_progress is open in Open311
-    assert reqs[0]["lat"] == 26.22 and reqs[0]["long"] == 50.58
-    assert set(reqs[0]) == {
-        "service_request_id",
-        "status",
-        "service_code",
-        "service_name",
-        "requested_datetime",
-        "updated_datetime",
-        "lat",
-        "long",
-    }
-
-
 def test_empty_inbox() -> None:
     empty = _inbox().iloc[:0]
-    assert json.loads(downloads.inbox_open311(empty, {})) == []
     assert json.loads(downloads.inbox_geojson(empty))["features"] == []
+
+
+@pytest.mark.parametrize("agency", ["capital_municipality", "ewa"])
+def test_open311_download_equals_cli_export(
+    agency: str,
+    seeded_url: str,
+    seeded_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with seeded_engine.connect() as conn:
+        payload = downloads.agency_open311(conn, agency)
+        conn.rollback()
+        n_own = conn.execute(
+            sa.text("SELECT count(*) FROM reports WHERE agency_code = :a"), {"a": agency}
+        ).scalar_one()
+    monkeypatch.setenv("DATABASE_URL", seeded_url)
+    out = tmp_path / "requests.json"
+    assert export_cmd.export_agency(agency, "open311", out) == n_own
+    assert payload == out.read_bytes()
+    reqs = json.loads(payload)
+    assert len(reqs) == n_own > 0  # the agency's reports, no other agency's
+    assert all(tuple(r) == export_cmd.OPEN311_FIELDS for r in reqs)
+    assert {r["status"] for r in reqs} <= {"open", "closed"}
