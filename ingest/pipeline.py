@@ -351,6 +351,8 @@ def ingest_file(
     )
     timings["finish"] = time.perf_counter() - t
     timings["load"] = loader.seconds
+    timings["load_reports"] = loader.report_seconds
+    timings["load_raw"] = loader.raw_seconds
     return IngestSummary(
         batch_id=batch_id,
         source=source,
@@ -380,7 +382,7 @@ class _Loader:
         self.source = source
         self.batch_id = batch_id
         self.new = self.updated = self.unchanged = 0
-        self.seconds = 0.0
+        self.seconds = self.report_seconds = self.raw_seconds = 0.0
         self._queue: queue.Queue[PreparedChunk | None] = queue.Queue(maxsize=self.QUEUE_CHUNKS)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="fix2go-ingest-loader", daemon=True)
@@ -452,7 +454,11 @@ class _Loader:
                 self.updated += merged.updated
                 self.unchanged += int(changed.sum()) - merged.updated
             staged = staged.filter(pa.array(~is_known))
+        t = time.perf_counter()
         db.copy_new_reports(self.conn, staged)
         self.new += staged.num_rows
+        t_raw = time.perf_counter()
+        self.report_seconds += t_raw - t
         db.copy_rejects(self.conn, chunk.rejects)
         db.copy_raw_rows(self.conn, chunk.raw)
+        self.raw_seconds += time.perf_counter() - t_raw

@@ -21,7 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON
 
 metadata = MetaData()
 
@@ -130,7 +130,7 @@ raw_rows = Table(
     metadata,
     Column("batch_id", BigInteger, primary_key=True),
     Column("row_number", Integer, primary_key=True),
-    Column("raw", JSONB, nullable=False),
+    Column("raw", JSON, nullable=False),
 )
 
 incidents = Table(

@@ -1,0 +1,163 @@
+"""sql/006: the set-based reference checks of ``reports`` refuse what the foreign keys refused.
+
+``reports.category``, ``agency_code`` and ``batch_id`` are checked by triggers (one check per
+statement on INSERT, per changed row on UPDATE, and on the parent tables' DELETE / key
+UPDATE) instead of per-row foreign keys; these tests hold them to the foreign keys' meaning.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from spatial.postgis.engine import raw_connection
+
+
+def _batch(conn: Connection) -> int:
+    return int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO ingest_batches (source, file_name, file_sha256, format) "
+                "VALUES ('refs_test', 'x.csv', 'abc', 'csv') RETURNING id"
+            )
+        ).scalar_one()
+    )
+
+
+def _insert(
+    conn: Connection,
+    source_id: str,
+    *,
+    category: str = "pothole",
+    agency: str | None = None,
+    batch: int | None = None,
+) -> int:
+    return int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO reports (source, source_id, category, agency_code, batch_id, "
+                "reported_at, content_hash, geom) VALUES ('refs_test', :sid, :cat, :ag, :b, "
+                "'2025-01-01T08:00:00+03', 'h', ST_SetSRID(ST_MakePoint(50.58, 26.22), 4326)) "
+                "RETURNING id"
+            ),
+            {"sid": source_id, "cat": category, "ag": agency, "b": batch},
+        ).scalar_one()
+    )
+
+
+@pytest.fixture
+def agency(conn: Connection) -> str:
+    return str(conn.execute(sa.text("SELECT code FROM agencies ORDER BY code LIMIT 1")).scalar())
+
+
+def test_known_references_are_accepted(conn: Connection, agency: str) -> None:
+    batch = _batch(conn)
+    rid = _insert(conn, "ok-1", agency=agency, batch=batch)
+    _insert(conn, "ok-2")  # agency and batch may be null, as with the foreign keys
+    conn.execute(sa.text("UPDATE reports SET status = 'closed' WHERE id = :i"), {"i": rid})
+    n = conn.execute(
+        sa.text("SELECT count(*) FROM reports WHERE source = 'refs_test'")
+    ).scalar_one()
+    assert n == 2
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("category", "not_a_category"), ("agency", "NO_SUCH_AGENCY"), ("batch", -1)],
+)
+def test_insert_with_unknown_reference_is_refused(
+    conn: Connection, column: str, value: object
+) -> None:
+    with pytest.raises(IntegrityError) as info, conn.begin_nested():
+        _insert(conn, "bad-1", **{column: value})  # type: ignore[arg-type]
+    assert isinstance(info.value.orig, psycopg.errors.ForeignKeyViolation)
+
+
+def test_copy_with_one_unknown_category_among_many_is_refused(conn: Connection) -> None:
+    rows = "".join(
+        f"refs_test\tcopy-{i}\t{'pothle' if i == 37 else 'pothole'}\t2025-01-01 08:00+03\th\t"
+        "0101000020E6100000A4703D0AD74A49403889416DC4383A40\n"
+        for i in range(100)
+    )
+    raw = raw_connection(conn)
+    with (
+        pytest.raises(psycopg.errors.ForeignKeyViolation),
+        conn.begin_nested(),
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY reports (source, source_id, category, reported_at, content_hash, geom) FROM STDIN"
+        ) as cp,
+    ):
+        cp.write(rows)
+    n = conn.execute(
+        sa.text("SELECT count(*) FROM reports WHERE source = 'refs_test'")
+    ).scalar_one()
+    assert n == 0
+
+
+@pytest.mark.parametrize(
+    ("assignment", "value"),
+    [("category = :v", "not_a_category"), ("agency_code = :v", "NOPE"), ("batch_id = :v", -5)],
+)
+def test_update_to_unknown_reference_is_refused(
+    conn: Connection, assignment: str, value: object
+) -> None:
+    rid = _insert(conn, "upd-1")
+    with pytest.raises(IntegrityError) as info, conn.begin_nested():
+        conn.execute(
+            sa.text(f"UPDATE reports SET {assignment} WHERE id = :i"), {"v": value, "i": rid}
+        )
+    assert isinstance(info.value.orig, psycopg.errors.ForeignKeyViolation)
+
+
+def test_referenced_parents_cannot_go(conn: Connection) -> None:
+    # a fresh agency and batch, referenced by this report only: the refusal is the trigger's
+    conn.execute(
+        sa.text(
+            "INSERT INTO agencies (code, name_en, name_ar, kind) "
+            "VALUES ('refs_test_agency', 'Test', 'اختبار', 'authority')"
+        )
+    )
+    batch = _batch(conn)
+    _insert(conn, "par-1", agency="refs_test_agency", batch=batch)
+    for sql in [
+        "DELETE FROM ingest_batches WHERE id = :k",
+        "UPDATE ingest_batches SET id = -99 WHERE id = :k",
+        "DELETE FROM agencies WHERE code = 'refs_test_agency'",
+        "UPDATE agencies SET code = 'refs_renamed' WHERE code = 'refs_test_agency'",
+    ]:
+        with pytest.raises(DBAPIError) as info, conn.begin_nested():
+            conn.execute(sa.text(sql), {"k": batch})
+        assert isinstance(info.value.orig, psycopg.errors.ForeignKeyViolation), sql
+        assert "still referenced" in str(info.value.orig), sql
+    # an unreferenced batch may go, and a non-key update of a referenced one is fine
+    other = _batch(conn)
+    conn.execute(sa.text("DELETE FROM ingest_batches WHERE id = :k"), {"k": other})
+    conn.execute(sa.text("UPDATE ingest_batches SET n_in = 0 WHERE id = :k"), {"k": batch})
+    n = conn.execute(
+        sa.text("SELECT count(*) FROM ingest_batches WHERE id IN (:a, :b)"),
+        {"a": batch, "b": other},
+    ).scalar_one()
+    assert n == 1
+
+
+def test_raw_rows_keep_the_row_verbatim_and_refuse_non_json(conn: Connection) -> None:
+    batch = _batch(conn)
+    text = '{"report_id": "R-1", "b": 1, "a": "\u0634\u0627\u0631\u0639"}'
+    conn.execute(
+        sa.text("INSERT INTO raw_rows (batch_id, row_number, raw) VALUES (:b, 1, :r)"),
+        {"b": batch, "r": text},
+    )
+    stored = conn.execute(
+        sa.text("SELECT raw::text FROM raw_rows WHERE batch_id = :b"), {"b": batch}
+    ).scalar_one()
+    assert stored == text  # json keeps key order and spacing; jsonb would not
+    with pytest.raises(DBAPIError) as info, conn.begin_nested():
+        conn.execute(
+            sa.text("INSERT INTO raw_rows (batch_id, row_number, raw) VALUES (:b, 2, :r)"),
+            {"b": batch, "r": '{"report_id": '},
+        )
+    assert isinstance(info.value.orig, psycopg.errors.InvalidTextRepresentation)
