@@ -9,13 +9,16 @@ it, then dedup and hotspots run as ``fix2go dedup`` / ``fix2go hotspots`` do.
 
 Measured, in Debian's chromium driven by Playwright against ``fix2go dashboard``:
 
+- ``server_warm_up_s``: from the server answering until its start-up warm-up
+  (``dashboard.serve``: imports, the planner's default queries) is done;
 - ``first_render_s``: from navigation to the planner page until its KPIs and the hexagons of
-  the map are drawn, on a server whose caches are cold (first visit);
+  the map are drawn, the first visit to the server: after its warm-up by default
+  (``measure(url, wait_warm_up=False)``: right after the server answers, warm-up running);
 - ``warm_render_s``: the same in a new browser context (the query cache is warm, the
   browser cache empty: Streamlit's own JavaScript is fetched and parsed again);
 - ``reload_render_s``: a reload in that context (browser cache warm too: a returning user);
 - ``filter_change_s``: from choosing a category in the sidebar until the KPIs changed and the
-  map was drawn again (a query the cache has not seen).
+  map shows the new hexagons (a query the cache has not seen).
 
 Anchor: ``sql_only_s``, the time of the planner's own SQL (KPIs, hexagons, heat weights,
 hotspots, weekly trend) run directly on one connection, no cache: the floor
@@ -140,29 +143,48 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+WARMED_UP_MARK = b"warmed up in"
+"""What ``fix2go dashboard`` prints on stderr when its warm-up (dashboard.serve) is done."""
+
+
+def _start_server(
+    url: str, log: Path, wait_warm_up: bool
+) -> tuple[subprocess.Popen[bytes], str, float | None]:
+    """Serve the dashboard; returns the process, its base URL and, with ``wait_warm_up``, the
+    seconds from the server answering until its warm-up finished."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "FIX2GO_BASEMAP": "none"}
     fix2go = Path(sys.executable).parent / "fix2go"
-    proc = subprocess.Popen(
-        [str(fix2go), "dashboard", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [str(fix2go), "dashboard", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
     base = f"http://localhost:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    return proc, base
+                    break
         except OSError:
             time.sleep(0.25)
+    else:
+        _stop(proc)
+        raise RuntimeError(f"fix2go dashboard did not answer within {START_TIMEOUT_S} s")
+    if not wait_warm_up:
+        return proc, base, None
+    t0 = time.perf_counter()
+    while time.monotonic() < deadline:
+        if WARMED_UP_MARK in log.read_bytes():
+            return proc, base, time.perf_counter() - t0
+        time.sleep(0.05)
     _stop(proc)
-    raise RuntimeError(f"fix2go dashboard did not answer within {START_TIMEOUT_S} s")
+    raise RuntimeError(f"fix2go dashboard did not finish its warm-up within {START_TIMEOUT_S} s")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -213,25 +235,53 @@ def _render(page: Page, base: str) -> float:
     return time.perf_counter() - t0
 
 
+_HEX_SIGNATURE_JS = (
+    "cols => Array.from(document.querySelectorAll('path.leaflet-interactive'))"
+    ".map(e => (e.getAttribute('fill') || '').toLowerCase()).filter(f => cols.includes(f))"
+    ".join(',')"
+)
+
+
+def _hex_signature(frame: Frame) -> str | None:
+    try:
+        return str(frame.evaluate(_HEX_SIGNATURE_JS, [c.lower() for c in HEX_COLORS]))
+    except Exception:  # frame detached or navigating
+        return None
+
+
 def _filter_change(page: Page) -> float:
+    """Seconds from choosing a category until the KPIs changed and the map shows other
+    hexagons (in the map already shown, or in a new map frame)."""
     before = _metric(page, "Reports in period")
     old = _hex_frame(page)
+    old_hexes = None if old is None else _hex_signature(old)
     page.get_by_test_id("stMultiSelect").filter(has_text="Categories").first.click()
     option = page.get_by_role("option", name=FILTER_CATEGORY_LABEL, exact=True)
     t0 = time.perf_counter()
     option.click()
     _wait(page, lambda: _metric(page, "Reports in period") != before, "the KPIs")
-    _wait(
-        page,
-        lambda: (f := _hex_frame(page)) is not None and f is not old,
-        "the redrawn map",
-    )
+
+    def redrawn() -> bool:
+        f = _hex_frame(page)
+        return f is not None and (f is not old or _hex_signature(f) not in (old_hexes, None))
+
+    _wait(page, redrawn, "the redrawn map")
     return time.perf_counter() - t0
 
 
-def measure(url: str) -> dict[str, float]:
-    """Browser figures of the planner page on the database at ``url``."""
-    proc, base = _start_server(url)
+def measure(url: str, wait_warm_up: bool = True) -> dict[str, float]:
+    """Browser figures of the planner page on the database at ``url``.
+
+    With ``wait_warm_up`` the first visit comes after the server's warm-up finished (a user
+    arriving some seconds after ``fix2go dashboard`` started); without, right after the
+    server answers (the warm-up still running).
+    """
+    with tempfile.TemporaryDirectory(prefix="fix2go-bench-") as tmp:
+        return _measure(url, Path(tmp) / "server.log", wait_warm_up)
+
+
+def _measure(url: str, log: Path, wait_warm_up: bool) -> dict[str, float]:
+    proc, base, warm_up = _start_server(url, log, wait_warm_up)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -255,6 +305,7 @@ def measure(url: str) -> dict[str, float]:
     finally:
         _stop(proc)
     return {
+        **({} if warm_up is None else {"server_warm_up_s": warm_up}),
         "first_render_s": first,
         "warm_render_s": warm,
         "reload_render_s": reload,

@@ -155,6 +155,38 @@ def weekly_trend(version: str, f: q.Filters) -> pd.DataFrame:
         return q.weekly_trend(c, f)
 
 
+def hotspot_set(groups: pd.DataFrame, resolution: int) -> tuple[int, str | None, str | None]:
+    """The hotspot set the planner shows: all categories over the whole period, at
+    ``resolution`` when it was computed there (else the finest computed one)."""
+    if groups.empty:
+        return resolution, None, None
+    ranked = groups.assign(
+        _other_group=groups["category_group"] != "all",
+        _other_period=groups["period"] != "all",
+        _other_res=groups["resolution"] != resolution,
+    ).sort_values(["_other_group", "_other_period", "_other_res", "resolution"])
+    first = ranked.iloc[0]
+    return int(first["resolution"]), str(first["category_group"]), str(first["period"])
+
+
+def warm_planner(resolution: int, top_n: int) -> None:
+    """Run the planner's queries for its default state (no filter but the whole date range),
+    filling the caches a first visitor's page reads. Called once when the server starts."""
+    version = data_version()
+    categories(version)
+    agencies(version)
+    governorates(version)
+    governorate_outlines(version)
+    lo, hi = date_bounds(version)
+    f = q.Filters(lo, hi, (), None, None, ())
+    kpis(version, f)
+    incident_cells(version, f, resolution)
+    hot = hotspot_set(hotspot_groups(version), resolution)
+    top_hotspots(version, *hot, top_n)
+    hotspot_cells(version, *hot)
+    weekly_trend(version, f)
+
+
 # --- agency inbox: every query inside the agency's role -----------------------------------------
 
 

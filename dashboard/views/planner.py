@@ -82,20 +82,7 @@ c4.metric(t("kpi_confidence", lang), "–" if share is None else f"{share:.0%}")
 
 # Hotspots: the set for all categories over the whole period, at the hexagon resolution
 # chosen when it was computed there (else the finest computed one).
-groups = data.hotspot_groups(version)
-hot_res, hot_group, hot_period = resolution, None, None
-if not groups.empty:
-    ranked = groups.assign(
-        _other_group=groups["category_group"] != "all",
-        _other_period=groups["period"] != "all",
-        _other_res=groups["resolution"] != resolution,
-    ).sort_values(["_other_group", "_other_period", "_other_res", "resolution"])
-    first = ranked.iloc[0]
-    hot_res, hot_group, hot_period = (
-        int(first["resolution"]),
-        str(first["category_group"]),
-        str(first["period"]),
-    )
+hot_res, hot_group, hot_period = data.hotspot_set(data.hotspot_groups(version), resolution)
 top = data.top_hotspots(version, hot_res, hot_group, hot_period, TOP_HOTSPOTS)
 
 map_col, side_col = st.columns([3, 2])

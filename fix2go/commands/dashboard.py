@@ -32,8 +32,10 @@ STREAMLIT_FLAGS: Mapping[str, str] = {
 
 
 def streamlit_argv(port: int, address: str, app_path: Path = APP_PATH) -> list[str]:
-    """The command line that serves the dashboard on ``address:port``."""
-    argv = [sys.executable, "-m", "streamlit", "run", str(app_path)]
+    """The command line that serves the dashboard on ``address:port``: ``streamlit run``
+    through :mod:`dashboard.serve`, which warms the server up (imports, the planner's
+    default queries) in the background so that the first visitor finds it ready."""
+    argv = [sys.executable, "-m", "dashboard.serve", "run", str(app_path)]
     for name, value in {
         **STREAMLIT_FLAGS,
         "server.port": str(port),

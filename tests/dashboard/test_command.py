@@ -14,7 +14,7 @@ def _flags(argv: list[str]) -> dict[str, str]:
 
 def test_argv_runs_the_app_headless_without_telemetry() -> None:
     argv = cmd.streamlit_argv(8765, "localhost")
-    assert argv[1:4] == ["-m", "streamlit", "run"] and argv[4].endswith("dashboard/app.py")
+    assert argv[1:4] == ["-m", "dashboard.serve", "run"] and argv[4].endswith("dashboard/app.py")
     flags = _flags(argv)
     assert flags["server.port"] == "8765" and flags["server.address"] == "localhost"
     assert flags["browser.gatherUsageStats"] == "false"
