@@ -157,7 +157,7 @@ def weekly_trend(version: str, f: q.Filters) -> pd.DataFrame:
 
 def hotspot_set(groups: pd.DataFrame, resolution: int) -> tuple[int, str | None, str | None]:
     """The hotspot set the planner shows: all categories over the whole period, at
-    ``resolution`` when it was computed there (else the finest computed one)."""
+    ``resolution`` when it was computed there (else the lowest resolution computed)."""
     if groups.empty:
         return resolution, None, None
     ranked = groups.assign(
@@ -169,7 +169,7 @@ def hotspot_set(groups: pd.DataFrame, resolution: int) -> tuple[int, str | None,
     return int(first["resolution"]), str(first["category_group"]), str(first["period"])
 
 
-def warm_planner(resolution: int, top_n: int) -> None:
+def warm_planner(resolution: int, top_n: int, max_markers: int) -> None:
     """Run the planner's queries for its default state (no filter but the whole date range),
     filling the caches a first visitor's page reads. Called once when the server starts."""
     version = data_version()
@@ -180,7 +180,9 @@ def warm_planner(resolution: int, top_n: int) -> None:
     lo, hi = date_bounds(version)
     f = q.Filters(lo, hi, (), None, None, ())
     kpis(version, f)
-    incident_cells(version, f, resolution)
+    cells = incident_cells(version, f, resolution)
+    if int(cells["n_incidents"].sum()) <= max_markers:
+        incidents_in_view(version, f, None, max_markers)
     hot = hotspot_set(hotspot_groups(version), resolution)
     top_hotspots(version, *hot, top_n)
     hotspot_cells(version, *hot)

@@ -39,14 +39,14 @@ def warm_up() -> float:
 
     # not streamlit_folium (nor dashboard.ui): a component declared outside a script run is
     # not served (404); the page's own import of it is quick
-    from dashboard import data, maps  # noqa: F401
+    from dashboard import data, maps
 
     # this thread runs no script: silence Streamlit's "missing ScriptRunContext" notice
     ctx_log = logging.getLogger(_CONTEXT_LOGGER)
     level = ctx_log.level
     ctx_log.setLevel(logging.ERROR)
     try:
-        data.warm_planner(PLANNER_RESOLUTION, PLANNER_TOP_N)
+        data.warm_planner(PLANNER_RESOLUTION, PLANNER_TOP_N, maps.MAX_INCIDENT_MARKERS)
     finally:
         ctx_log.setLevel(level)
     return time.perf_counter() - t0
