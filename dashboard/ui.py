@@ -61,6 +61,22 @@ def new_map(center: tuple[float, float] | None = None, zoom: int | None = None) 
     return base_map(cfg.basemap_url, cfg.basemap_attribution, center=center, zoom=zoom)
 
 
-def show_map(m: folium.Map, key: str) -> None:
-    """Embed a display-only map (nothing is sent back to Python on pan or zoom)."""
-    st_folium(m, key=key, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[])
+def show_map(m: folium.Map, key: str, layers: list[folium.FeatureGroup] | None = None) -> None:
+    """Embed a display-only map (nothing is sent back to Python on pan or zoom).
+
+    With ``layers``, ``m`` is the base map (view, basemap) and the layers are sent apart
+    from it with their layer control: while the base map stays the same, a rerun with other
+    layers swaps them in the map already shown instead of loading the map component afresh.
+    """
+    if layers is None:
+        st_folium(m, key=key, height=MAP_HEIGHT_PX, use_container_width=True, returned_objects=[])
+        return
+    st_folium(
+        m,
+        key=key,
+        height=MAP_HEIGHT_PX,
+        use_container_width=True,
+        returned_objects=[],
+        feature_group_to_add=layers,
+        layer_control=folium.LayerControl(collapsed=True),
+    )

@@ -81,7 +81,7 @@ share = k["high_confidence_share"]
 c4.metric(t("kpi_confidence", lang), "–" if share is None else f"{share:.0%}")
 
 # Hotspots: the set for all categories over the whole period, at the hexagon resolution
-# chosen when it was computed there (else the finest computed one).
+# chosen when it was computed there (else the lowest resolution computed).
 hot_res, hot_group, hot_period = data.hotspot_set(data.hotspot_groups(version), resolution)
 top = data.top_hotspots(version, hot_res, hot_group, hot_period, TOP_HOTSPOTS)
 
@@ -141,9 +141,12 @@ with map_col:
     m = ui.new_map(focus, maps.FOCUS_ZOOM if focus else None)
     if focus is None:
         maps.fit_to(m, outlines)
-    maps.finish(
+    # the layers go to the browser apart from the base map: a filter change replaces them in
+    # the map already shown instead of loading the map component afresh
+    ui.show_map(
         m,
-        [
+        key="planner_map",
+        layers=[
             maps.governorate_layer(outlines, names_.governorates),
             maps.hexagon_layer(cells, names_.hexagons, label=t("n_incidents", lang)),
             maps.hotspot_layer(
@@ -155,7 +158,6 @@ with map_col:
             maps.incident_layer(incidents, names_.incidents, category_labels=cat_name),
         ],
     )
-    ui.show_map(m, key="planner_map")
     if not few or len(incidents) > maps.MAX_INCIDENT_MARKERS:
         st.caption(t("markers_hidden", lang, n=maps.MAX_INCIDENT_MARKERS))
     if cells.empty:
