@@ -17,7 +17,9 @@
 --      changes (so the dedup's incident updates pay nothing) runs the same check;
 --    - on the parent side, DELETE or a key UPDATE of a referenced categories / agencies /
 --      ingest_batches row is refused, as the NO ACTION foreign keys refused it (checked after
---      the statement, with a fresh snapshot, so rows committed meanwhile are seen).
+--      the statement, with a fresh snapshot, so rows committed meanwhile are seen). No index
+--      is added for these look-ups: the foreign keys had none either, and every index on
+--      reports is paid by every load (parents are reference data, deleted rarely if ever).
 --    Violations raise SQLSTATE 23503 (foreign_key_violation), as the foreign keys did.
 --    reports.incident_id keeps its foreign key (ON DELETE SET NULL; new rows carry NULL, for
 --    which the RI trigger returns before any look-up).
@@ -27,10 +29,6 @@ ALTER TABLE raw_rows ALTER COLUMN raw TYPE json USING raw::json;
 ALTER TABLE reports DROP CONSTRAINT IF EXISTS reports_category_fkey;
 ALTER TABLE reports DROP CONSTRAINT IF EXISTS reports_agency_code_fkey;
 ALTER TABLE reports DROP CONSTRAINT IF EXISTS reports_batch_id_fkey;
-
--- the parent-side checks look reports up by these columns
-CREATE INDEX reports_category ON reports (category);
-CREATE INDEX reports_batch ON reports (batch_id);
 
 CREATE FUNCTION reports_check_parents_set() RETURNS trigger
 LANGUAGE plpgsql AS $$
