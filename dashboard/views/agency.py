@@ -78,7 +78,8 @@ d2.download_button(
 )
 d3.download_button(
     t("download_open311", lang),
-    data.agency_open311(version, agency),
+    # every report of the agency: read (under its role) and formatted only when clicked
+    lambda: data.agency_open311(version, agency),
     f"{agency}_requests.json",
     "application/json",
 )

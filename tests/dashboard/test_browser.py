@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Frame, Page, sync_playwright
 
 from dashboard.maps import HEX_COLORS
+from fix2go.commands import export as export_cmd
 from spatial.postgis import dashboard as q
 from spatial.postgis.engine import make_engine
 
@@ -207,6 +208,21 @@ def test_agency_page_shows_only_its_incidents(page: Page, server: str, seeded_ur
     assert len(markers) == n_open
     assert page.get_by_text("row-level security").first.is_visible()
     _shot(page, "agency-en")
+
+
+def test_agency_open311_download_is_the_cli_export(
+    page: Page, server: str, seeded_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page.goto(server + "/agency", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Agency inbox").wait_for()
+    with page.expect_download(timeout=MAP_TIMEOUT_S * 1000) as info:
+        page.get_by_role("button", name="Download Open311 JSON").click()
+    got = Path(info.value.path()).read_bytes()
+    monkeypatch.setenv("DATABASE_URL", seeded_url)
+    out = tmp_path / "requests.json"
+    agency = info.value.suggested_filename.removesuffix("_requests.json")
+    assert export_cmd.export_agency(agency, "open311", out) > 0
+    assert got == out.read_bytes()
 
 
 def test_quality_page_loads(page: Page, server: str) -> None:
