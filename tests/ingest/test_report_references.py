@@ -7,13 +7,17 @@ UPDATE) instead of per-row foreign keys; these tests hold them to the foreign ke
 
 from __future__ import annotations
 
+import json
+
 import psycopg
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from spatial.postgis.engine import raw_connection
+from spatial.postgis.reports import copy_raw_rows
 
 
 def _batch(conn: Connection) -> int:
@@ -161,3 +165,27 @@ def test_raw_rows_keep_the_row_verbatim_and_refuse_non_json(conn: Connection) ->
             {"b": batch, "r": '{"report_id": '},
         )
     assert isinstance(info.value.orig, psycopg.errors.InvalidTextRepresentation)
+
+
+def test_copy_raw_rows_keeps_backslashes_control_escapes_and_quotes(conn: Connection) -> None:
+    batch = _batch(conn)
+    texts = [
+        '{"description": "line1\\nline2\\ttab \\\\ back \\"quoted\\" ; , |"}',
+        '{"path": "C:\\\\Users\\\\x", "ar": "حفرة في الشارع"}',
+        json.dumps({"weird": "a\\b\tc\nd\re \\N"}),
+        '{"empty": ""}',
+        '{\n\t"pretty": 1,\r\n "x": "\\\\N"\n}',  # raw newlines, tab, CR between tokens
+    ]
+    table = pa.table(
+        {
+            "batch_id": pa.array([batch] * len(texts), pa.int64()),
+            "row_number": pa.array(range(1, len(texts) + 1), pa.int64()),
+            "raw": pa.array(texts, pa.string()),
+        }
+    )
+    copy_raw_rows(conn, table)
+    stored = conn.execute(
+        sa.text("SELECT raw::text FROM raw_rows WHERE batch_id = :b ORDER BY row_number"),
+        {"b": batch},
+    ).scalars()
+    assert list(stored) == texts
