@@ -1,9 +1,6 @@
-"""sql/006: the set-based reference checks of ``reports`` refuse what the foreign keys refused.
-
-``reports.category``, ``agency_code`` and ``batch_id`` are checked by triggers (one check per
-statement on INSERT, per changed row on UPDATE, and on the parent tables' DELETE / key
-UPDATE) instead of per-row foreign keys; these tests hold them to the foreign keys' meaning.
-"""
+"""Integrity of what ingest writes: ``reports`` references its category, agency and batch
+(foreign keys: unknown values are refused, referenced parents cannot go, also for a bulk
+COPY), and ``raw_rows`` keeps each input row verbatim as JSON (sql/006)."""
 
 from __future__ import annotations
 
@@ -118,7 +115,7 @@ def test_update_to_unknown_reference_is_refused(
 
 
 def test_referenced_parents_cannot_go(conn: Connection) -> None:
-    # a fresh agency and batch, referenced by this report only: the refusal is the trigger's
+    # a fresh agency and batch, referenced by this report only: the refusal is the foreign key's
     conn.execute(
         sa.text(
             "INSERT INTO agencies (code, name_en, name_ar, kind) "
