@@ -43,11 +43,11 @@ import sqlalchemy as sa
 from playwright.sync_api import Frame, Page, sync_playwright
 from sqlalchemy.engine import Engine, make_url
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from dashboard.maps import HEX_COLORS
-from fix2go import embedded
 from fix2go.commands.dedup import run_dedup
 from fix2go.commands.hotspots import run_hotspots
-from fix2go.database import drop_database, ensure_database
+from fix2go.database import admin_url, drop_database, ensure_database
 from fix2go.reference import prepare_reference
 from fix2go.secrets import pseudonym_key
 from fix2go.settings import PROJECT_ROOT, SQL_DIR, load
@@ -62,29 +62,11 @@ PLANNER_RESOLUTION = 8
 FILTER_CATEGORY_LABEL = "Pothole"
 START_TIMEOUT_S = 120
 PAGE_TIMEOUT_S = 300
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _admin_url() -> str:
-    settings = load()
-    if settings.database_url is not None:
-        return make_url(settings.database_url).set(database="postgres").render_as_string(False)
-    cluster = embedded.cluster_for(settings)
-    embedded.start(cluster)
-    return cluster.url("postgres")
 
 
 def prepare(reports: int, seed: int) -> tuple[str, dict[str, float]]:
     """A fresh bench database with ``reports`` generated reports, deduped, with hotspots."""
-    admin = _admin_url()
+    admin = admin_url()
     drop_database(admin, BENCH_DB)
     ensure_database(admin, BENCH_DB)
     url = make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)
@@ -340,7 +322,7 @@ def run(reports: int, seed: int) -> dict[str, Any]:
     }
     for key, value in figures.items():
         print(f"{key:>22}: {value}")
-    drop_database(_admin_url(), BENCH_DB)
+    drop_database(admin_url(), BENCH_DB)
     return figures
 
 

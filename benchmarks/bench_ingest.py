@@ -38,8 +38,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from fix2go import embedded
-from fix2go.database import drop_database, ensure_database
+from fix2go.database import admin_url, drop_database, ensure_database
 from fix2go.reference import prepare_reference
 from fix2go.settings import SQL_DIR, load
 from ingest.pipeline import IngestConfig, ingest_file
@@ -55,15 +54,6 @@ REPORT_COLUMNS = (
     "authority_code, agency_code, routing_confidence, routing_reason, routing_status, "
     "place_en, place_ar, h3_cell, incident_id, batch_id, geom"
 )
-
-
-def _admin_url() -> str:
-    settings = load()
-    if settings.database_url is not None:
-        return make_url(settings.database_url).set(database="postgres").render_as_string(False)
-    cluster = embedded.cluster_for(settings)
-    embedded.start(cluster)
-    return cluster.url("postgres")
 
 
 def _status_kb(field: str) -> int:
@@ -96,7 +86,7 @@ def _generate(path: Path, reports: int, seed: int) -> float:
 
 def run(reports: int = 1_000_000, seed: int = 7) -> dict[str, Any]:
     """Run the benchmark; print and return the figures."""
-    admin = _admin_url()
+    admin = admin_url()
     drop_database(admin, BENCH_DB)
     ensure_database(admin, BENCH_DB)
     url = make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)

@@ -29,6 +29,18 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
     return cluster.url()
 
 
+def admin_url(settings: Settings | None = None) -> str:
+    """URL of the server's ``postgres`` maintenance database (for CREATE/DROP DATABASE):
+    the server of ``DATABASE_URL``, or the embedded cluster (started when down)."""
+    settings = settings or load()
+    if settings.database_url is not None:
+        url = make_url(settings.database_url).set(database="postgres")
+        return url.render_as_string(hide_password=False)
+    cluster = embedded.cluster_for(settings)
+    embedded.start(cluster)
+    return cluster.url("postgres")
+
+
 def ensure_database(admin_url: str, name: str) -> bool:
     """Create database ``name`` through ``admin_url`` when it does not exist, with PostGIS
     enabled; True if created."""

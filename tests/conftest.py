@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from fix2go import embedded
+from fix2go.database import admin_url as database_admin_url
 from fix2go.database import drop_database, ensure_database
 from fix2go.reference import prepare_reference
 from fix2go.settings import SQL_DIR, load
@@ -43,15 +43,8 @@ _counter = count()
 @pytest.fixture(scope="session")
 def admin_url() -> str:
     """URL of the maintenance database of the test server (started when embedded)."""
-    settings = load()
     try:
-        if settings.database_url is not None:
-            url = make_url(settings.database_url).set(database="postgres")
-            admin = url.render_as_string(hide_password=False)
-        else:
-            cluster = embedded.cluster_for(settings)
-            embedded.start(cluster)
-            admin = cluster.url("postgres")
+        admin = database_admin_url(load())
         probe = make_engine(admin)
         try:
             check_connection(probe, postgis=False)

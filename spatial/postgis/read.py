@@ -397,13 +397,18 @@ def read_reports(
         w.add("reported_at >= :start", start=f.start)
     if f.end is not None:
         w.add("reported_at < :end", end=f.end)
+    _code_and_area_filters(w, f)
+    sql = _limit(_select(REPORT_COLUMNS, "report_view", w, "report_id"), w, limit)
+    return _read(conn, sql, w.params, REPORT_COLUMNS)
+
+
+def _code_and_area_filters(w: _Where, f: Filters) -> None:
+    """The filters reports and incidents share: codes, status and bounding box."""
     w.any_of("category", "categories", f.categories)
     w.any_of("governorate_code", "governorates", f.governorates)
     w.any_of("agency_code", "agencies", f.agencies)
     w.any_of("status", "statuses", f.statuses)
     w.bbox(f)
-    sql = _limit(_select(REPORT_COLUMNS, "report_view", w, "report_id"), w, limit)
-    return _read(conn, sql, w.params, REPORT_COLUMNS)
 
 
 def read_incidents(
@@ -426,11 +431,7 @@ def read_incidents(
         w.add("last_reported_at >= :start", start=f.start)
     if f.end is not None:
         w.add("first_reported_at < :end", end=f.end)
-    w.any_of("category", "categories", f.categories)
-    w.any_of("governorate_code", "governorates", f.governorates)
-    w.any_of("agency_code", "agencies", f.agencies)
-    w.any_of("status", "statuses", f.statuses)
-    w.bbox(f)
+    _code_and_area_filters(w, f)
     sql = _limit(_select(INCIDENT_COLUMNS, "incident_view", w, "incident_id"), w, limit)
     return _read(conn, sql, w.params, INCIDENT_COLUMNS)
 

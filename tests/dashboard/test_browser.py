@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Frame, Page, sync_playwright
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from dashboard.maps import HEX_COLORS
 from fix2go.commands import export as export_cmd
 from spatial.postgis import dashboard as q
@@ -27,15 +28,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 START_TIMEOUT_S = 90
 MAP_TIMEOUT_S = 60
 PLANNER_RESOLUTION = 8
