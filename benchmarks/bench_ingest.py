@@ -36,7 +36,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from fix2go.database import admin_url, drop_database, ensure_database
 from fix2go.reference import prepare_reference
@@ -67,6 +67,21 @@ def _reset_peak_rss() -> None:
     # not Linux, or not permitted: the peak then covers the whole process
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
+
+
+def _timed_copy(engine: Engine, table: str, prepared: Path) -> float:
+    """Seconds to COPY the prepared report rows of ``prepared`` into ``table`` and commit."""
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        raw = raw_connection(conn)
+        with (
+            raw.cursor() as cur,
+            prepared.open("rb") as fh,
+            cur.copy(f"COPY {table} ({REPORT_COLUMNS}) FROM STDIN") as cp,
+        ):
+            while block := fh.read(COPY_BLOCK_BYTES):
+                cp.write(block)
+    return time.perf_counter() - t0
 
 
 def _generate(path: Path, reports: int, seed: int) -> float:
@@ -121,15 +136,7 @@ def run(reports: int = 1_000_000, seed: int = 7) -> dict[str, Any]:
                     with cur.copy(sql) as cp:
                         for block in cp:
                             fh.write(block)
-            t0 = time.perf_counter()
-            with engine.begin() as conn:
-                raw = raw_connection(conn)
-                with raw.cursor() as cur, prepared.open("rb") as fh:
-                    sql = f"COPY reports_floor ({REPORT_COLUMNS}) FROM STDIN"
-                    with cur.copy(sql) as cp:
-                        while block := fh.read(COPY_BLOCK_BYTES):
-                            cp.write(block)
-            floor_s = time.perf_counter() - t0
+            floor_s = _timed_copy(engine, "reports_floor", prepared)
 
             # --- the same floor with the foreign keys reports carries --------------------
             with engine.begin() as conn:
@@ -141,15 +148,7 @@ def run(reports: int = 1_000_000, seed: int = 7) -> dict[str, Any]:
                     "FOREIGN KEY (incident_id) REFERENCES incidents (id), "
                     "FOREIGN KEY (batch_id) REFERENCES ingest_batches (id))"
                 )
-            t0 = time.perf_counter()
-            with engine.begin() as conn:
-                raw = raw_connection(conn)
-                with raw.cursor() as cur, prepared.open("rb") as fh:
-                    sql = f"COPY reports_floor_fk ({REPORT_COLUMNS}) FROM STDIN"
-                    with cur.copy(sql) as cp:
-                        while block := fh.read(COPY_BLOCK_BYTES):
-                            cp.write(block)
-            floor_fk_s = time.perf_counter() - t0
+            floor_fk_s = _timed_copy(engine, "reports_floor_fk", prepared)
             with engine.connect() as conn:
                 n_floor = int(
                     conn.execute(sa.text("SELECT count(*) FROM reports_floor")).scalar_one()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import folium
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -80,3 +81,18 @@ def show_map(m: folium.Map, key: str, layers: list[folium.FeatureGroup] | None =
         feature_group_to_add=layers,
         layer_control=folium.LayerControl(collapsed=True),
     )
+
+
+def table(frame: pd.DataFrame, lang: str) -> None:
+    """A read-only table with its column headers in the page's language."""
+    st.dataframe(
+        frame, hide_index=True, column_config=i18n.column_labels(frame.columns.astype(str), lang)
+    )
+
+
+def table_or_no_data(frame: pd.DataFrame, lang: str) -> None:
+    """:func:`table`, or the page's "no data" caption when ``frame`` is empty."""
+    if frame.empty:
+        st.caption(i18n.t("no_data", lang))
+    else:
+        table(frame, lang)

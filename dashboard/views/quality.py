@@ -17,15 +17,7 @@ cat_name = dict(zip(cats["code"], cats[names], strict=True))
 st.title(t("page_quality", lang))
 
 st.subheader(t("batches", lang))
-batches = data.ingest_batches(version)
-if batches.empty:
-    st.caption(t("no_data", lang))
-else:
-    st.dataframe(
-        batches,
-        hide_index=True,
-        column_config=i18n.column_labels(batches.columns.astype(str), lang),
-    )
+ui.table_or_no_data(data.ingest_batches(version), lang)
 
 st.subheader(t("rejects", lang))
 reasons = data.rejects_by_reason(version)
@@ -40,10 +32,7 @@ else:
         key=ui.wkey("reject_reason"),
     )
     st.caption(t("reject_rows", lang))
-    rows = data.reject_rows(version, reason)
-    st.dataframe(
-        rows, hide_index=True, column_config=i18n.column_labels(rows.columns.astype(str), lang)
-    )
+    ui.table(data.reject_rows(version, reason), lang)
 
 st.subheader(t("triage", lang))
 queue, n_queue = data.triage(version)
@@ -65,17 +54,7 @@ if not queue.empty:
     shown = queue.assign(category=queue["category"].map(lambda c: cat_name.get(c, c))).drop(
         columns=["lat", "lon"]
     )
-    st.dataframe(
-        shown, hide_index=True, column_config=i18n.column_labels(shown.columns.astype(str), lang)
-    )
+    ui.table(shown, lang)
 
 st.subheader(t("suspect", lang))
-suspect = data.suspect_locations(version)
-if suspect.empty:
-    st.caption(t("no_data", lang))
-else:
-    st.dataframe(
-        suspect,
-        hide_index=True,
-        column_config=i18n.column_labels(suspect.columns.astype(str), lang),
-    )
+ui.table_or_no_data(data.suspect_locations(version), lang)
