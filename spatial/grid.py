@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import geopandas as gpd
 import h3
+import h3.api.basic_int as h3_int
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import shapely
 from shapely.geometry import Polygon
 
 from spatial.crs import STORAGE_EPSG, check_crs
@@ -31,15 +33,15 @@ def points_to_cells(points: gpd.GeoSeries | gpd.GeoDataFrame, resolution: int) -
     """
     check_crs(points, STORAGE_EPSG, "points_to_cells")
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    ok = geoms.notna() & ~geoms.is_empty
+    arr = np.asarray(geoms.array, dtype=object)
+    ok = ~shapely.is_missing(arr) & ~shapely.is_empty(arr)
     out = pd.Series(pd.NA, index=geoms.index, dtype="Int64")
     if ok.any():
-        xs = geoms[ok].x.to_numpy()
-        ys = geoms[ok].y.to_numpy()
-        cells = [
-            h3.str_to_int(h3.latlng_to_cell(y, x, resolution)) for x, y in zip(xs, ys, strict=True)
-        ]
-        out.loc[ok] = np.asarray(cells, dtype=np.int64)
+        xs = shapely.get_x(arr[ok]).tolist()
+        ys = shapely.get_y(arr[ok]).tolist()
+        # h3's int API returns the cell id as a Python int: no hex string round trip
+        cells = [h3_int.latlng_to_cell(y, x, resolution) for x, y in zip(xs, ys, strict=True)]
+        out[ok] = np.asarray(cells, dtype=np.int64)
     return out
 
 
