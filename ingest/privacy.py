@@ -14,10 +14,11 @@ database.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from ingest.errors import IngestError
@@ -37,8 +38,23 @@ PHONE_INTL_RE = re.compile(r"(?<![\w+])(?:\+|00)\s?\(?\d(?:[\s\-.()]{0,2}\d){6,1
 PHONE_LOCAL_RE = re.compile(r"(?<![\w+])(?:973[\s\-]?)?\d(?:[\s\-.]?\d){7}(?!\w)")
 
 
+def _map_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn`` applied once per distinct value of ``values``, spread back to the rows.
+
+    ``fn`` gets the distinct non-missing values (``str`` dtype) and must return a Series of
+    the same length; missing values stay missing. Index-aligned, ``str`` dtype.
+    """
+    codes, uniques = pd.factorize(values)
+    mapped = np.full(len(uniques) + 1, None, dtype=object)
+    mapped[:-1] = fn(pd.Series(uniques, dtype="str")).to_numpy(dtype=object)
+    # missing values have code -1, which picks the None left at the end
+    return pd.Series(mapped[codes], index=values.index, dtype="str")
+
+
 def normalise_reporter_ids(ids: pd.Series) -> pd.Series:
     """Normalised reporter ids: phones to E.164, e-mails lower-cased, others stripped.
+
+    Computed once per distinct id.
 
     Examples
     --------
@@ -46,17 +62,23 @@ def normalise_reporter_ids(ids: pd.Series) -> pd.Series:
     ...     "٣٦١٢٣٤٥٦", " Ali@Example.COM ", "U12345678", None])).tolist()
     ['+97336123456', '+97336123456', '+97336123456', '+97336123456', 'ali@example.com', 'U12345678', nan]
     """
-    s = ids.astype("str").str.strip()
+    return _map_distinct(ids.astype("str"), _normalise_distinct_ids)
+
+
+def _normalise_distinct_ids(ids: pd.Series) -> pd.Series:
+    s = ids.str.strip()
     s = s.where(s != "")
     out = s.copy()
     email = s.str.contains("@", regex=False).fillna(False).astype(bool)
     out[email] = s[email].str.lower().str.replace(r"\s+", "", regex=True)
     maybe_phone = ~email & s.str.contains(_ANY_DIGIT, regex=True).fillna(False).astype(bool)
     if maybe_phone.any():
-        uniq = s[maybe_phone].unique()
-        table = {u: _normalise_phone(str(u)) for u in uniq}
-        out[maybe_phone] = s[maybe_phone].map(table).astype("str")
+        phones = [_normalise_phone(t) for t in s[maybe_phone].tolist()]
+        out[maybe_phone] = pd.Series(phones, index=s.index[maybe_phone], dtype="str")
     return out
+
+
+_NON_DIGIT = re.compile(r"\D")
 
 
 def _normalise_phone(text: str) -> str:
@@ -64,7 +86,7 @@ def _normalise_phone(text: str) -> str:
     t = text.translate(_DIGIT_TRANSLATION)
     if not _PHONE_ID.match(t):
         return text
-    digits = re.sub(r"\D", "", t)
+    digits = _NON_DIGIT.sub("", t)
     if t.startswith("+"):
         return "+" + digits
     if digits.startswith("00"):
@@ -97,9 +119,15 @@ def pseudonymise(ids: pd.Series, key: bytes, *, normalised: bool = False) -> pd.
             "FIX2GO_PSEUDONYM_KEY to a long random value or unset it to use the key file"
         )
     norm = ids.astype("str") if normalised else normalise_reporter_ids(ids)
-    uniq = norm.dropna().unique()
-    table = {u: hmac.new(key, str(u).encode("utf-8"), hashlib.sha256).hexdigest() for u in uniq}
-    return norm.map(table).astype("str")
+
+    def hmac_hex(distinct: pd.Series) -> pd.Series:
+        # hmac.digest: the one-shot C path of HMAC (same value as hmac.new(...).hexdigest())
+        return pd.Series(
+            [hmac.digest(key, u.encode("utf-8"), "sha256").hex() for u in distinct.tolist()],
+            dtype="str",
+        )
+
+    return _map_distinct(norm, hmac_hex)
 
 
 def redact_text(text: str) -> str:

@@ -103,3 +103,22 @@ def test_pseudonymise_pre_normalised_matches() -> None:
     direct = pseudonymise(ids, KEY)
     pre = pseudonymise(normalise_reporter_ids(ids), KEY, normalised=True)
     pd.testing.assert_series_equal(direct, pre)
+
+
+def test_per_distinct_mapping_keeps_rows_index_and_missing() -> None:
+    # computed once per distinct id, then spread back: same as one id at a time
+    raw = ["3612 3456", None, "U1", "3612 3456", " ", "U1", "A@B.bh", None]
+    ids = pd.Series(raw, index=range(100, 108), dtype="str")
+    norm = normalise_reporter_ids(ids)
+    one_by_one = [normalise_reporter_ids(pd.Series([r], dtype="str")).iloc[0] for r in raw]
+    assert norm.index.tolist() == list(range(100, 108))
+    assert norm.fillna("<NA>").tolist() == pd.Series(one_by_one).fillna("<NA>").tolist()
+    p = pseudonymise(ids, KEY)
+    assert p.index.tolist() == list(range(100, 108))
+    assert p.isna().tolist() == [False, True, False, False, True, False, False, True]
+    assert p[100] == p[103] == hmac.new(KEY, b"+97336123456", hashlib.sha256).hexdigest()
+    assert p[102] == p[105] != p[100]
+
+
+def test_pseudonymise_empty() -> None:
+    assert len(pseudonymise(pd.Series([], dtype="str"), KEY)) == 0
