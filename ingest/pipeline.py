@@ -28,7 +28,13 @@ from sqlalchemy.engine import Connection
 
 from ingest.privacy import pseudonymise, redact_descriptions
 from ingest.readers import detect_format, file_sha256, read_chunks
-from ingest.validate import FLAGS, ValidationConfig, flags_column, validate
+from ingest.validate import (
+    FLAGS,
+    ValidationConfig,
+    flags_column,
+    suspect_location_mask,
+    validate,
+)
 from spatial.grid import REPORT_H3_RESOLUTION, points_to_cells
 from spatial.postgis import reports as db
 from spatial.postgis.routing import read_boundary_layers
@@ -337,9 +343,9 @@ def ingest_file(
         timings["load_wait"] += time.perf_counter() - t
     t = time.perf_counter()
     if n_chunks > 1:
-        flags["suspect_location"] += db.flag_suspect_locations(
-            conn, batch_id, config.validation.suspect_min_reporters
-        )
+        # validation judged each chunk on its own: a coordinate shared across chunks
+        suspects = loader.new_rows.suspects(config.validation.suspect_min_reporters)
+        flags["suspect_location"] += db.add_flag(conn, source, suspects, "suspect_location")
     db.finish_batch(
         conn,
         batch_id,
@@ -370,6 +376,45 @@ def ingest_file(
     )
 
 
+class _NewRows:
+    """What the batch-wide ``suspect_location`` rule needs of the rows loaded as new: their
+    coordinate, a 64-bit hash of their reporter pseudonym, their id, and whether validation
+    already flagged them (about 40 bytes a row)."""
+
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+        self._ids: list[pa.Array] = []
+
+    def add(self, staged: pa.Table) -> None:
+        """Remember the new rows of one chunk (``staged`` as COPied into ``reports``)."""
+        pseudonyms = staged.column("reporter_pseudonym").to_numpy(zero_copy_only=False)
+        self._parts.append(
+            pd.DataFrame(
+                {
+                    "lat": staged.column("lat").to_numpy(),
+                    "lng": staged.column("lng").to_numpy(),
+                    "reporter": pd.util.hash_array(pseudonyms.astype(object), categorize=True),
+                    "flagged": pc.match_substring(
+                        staged.column("flags"), "suspect_location"
+                    ).to_numpy(zero_copy_only=False),
+                }
+            )
+        )
+        self._ids.append(staged.column("source_id").combine_chunks())
+
+    def suspects(self, min_reporters: int) -> list[str]:
+        """Ids of the rows the rule flags over the whole batch that no chunk flagged (the
+        rule of ``ingest.validate.suspect_location_mask``; a missing reporter hashes as one
+        more reporter, as there)."""
+        if not self._parts:
+            return []
+        rows = pd.concat(self._parts, ignore_index=True)
+        mask = suspect_location_mask(rows["lat"], rows["lng"], rows["reporter"], min_reporters)
+        todo = np.flatnonzero(mask.to_numpy() & ~rows["flagged"].to_numpy())
+        ids = pa.chunked_array(self._ids, type=pa.string())
+        return [str(v) for v in ids.take(pa.array(todo, type=pa.int64())).to_pylist()]
+
+
 class _Loader:
     """Loads prepared chunks on a background thread (the connection is used by it alone
     between :meth:`start` and :meth:`close`)."""
@@ -382,6 +427,7 @@ class _Loader:
         self.source = source
         self.batch_id = batch_id
         self.new = self.updated = self.unchanged = 0
+        self.new_rows = _NewRows()
         self.seconds = self.report_seconds = self.raw_seconds = 0.0
         self._queue: queue.Queue[PreparedChunk | None] = queue.Queue(maxsize=self.QUEUE_CHUNKS)
         self._error: BaseException | None = None
@@ -457,6 +503,7 @@ class _Loader:
         t = time.perf_counter()
         db.copy_new_reports(self.conn, staged)
         self.new += staged.num_rows
+        self.new_rows.add(staged)
         t_raw = time.perf_counter()
         self.report_seconds += t_raw - t
         db.copy_rejects(self.conn, chunk.rejects)

@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -173,24 +174,33 @@ _TEXT_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"
 
 
 def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
-    """COPY raw rows (``batch_id, row_number, raw`` JSON text) into the restricted ``raw_rows``.
+    """Store raw rows (``batch_id, row_number, raw`` JSON text) in the restricted
+    ``raw_row_blocks`` as one block: a JSON array of the rows, in order (sql/007).
 
-    COPY text format, built vectorised: JSON is full of double quotes, which CSV would double
-    and the server un-double; text format only escapes backslashes and control characters.
+    The rows must be consecutive rows of one batch (one chunk of a file). Administrators read
+    them back one per row, verbatim, through the ``raw_rows`` view. One COPY line in text
+    format, built vectorised: each row's text escaped for COPY (backslashes and control
+    characters only; JSON's double quotes pass as they are), joined by commas.
+
+    Raises
+    ------
+    ValueError
+        When the rows are not consecutive rows of one batch.
     """
     if table.num_rows == 0:
         return
-    raw = table.column("raw")
+    batches = pc.unique(table.column("batch_id")).to_pylist()
+    numbers = table.column("row_number").to_numpy()
+    first = int(numbers[0])
+    if len(batches) != 1 or not np.array_equal(numbers, np.arange(first, first + len(numbers))):
+        raise ValueError("copy_raw_rows: a block holds consecutive rows of one batch")
+    raw = table.column("raw").combine_chunks()
     for plain, escaped in _TEXT_COPY_ESCAPES:
         raw = pc.replace_substring(raw, plain, escaped)
-    lines = pc.binary_join_element_wise(
-        pc.cast(table.column("batch_id"), pa.string()),
-        pc.cast(table.column("row_number"), pa.string()),
-        raw,
-        "\t",
-    )
-    data = ("\n".join(lines.to_pylist()) + "\n").encode()
-    sql = "COPY raw_rows (batch_id, row_number, raw) FROM STDIN"
+    as_list = pa.ListArray.from_arrays(pa.array([0, len(raw)], type=pa.int32()), raw)
+    body = pc.binary_join(as_list, ",")[0].as_py()
+    data = f"{batches[0]}\t{first}\t[{body}]\n".encode()
+    sql = "COPY raw_row_blocks (batch_id, first_row, rows) FROM STDIN"
     with raw_connection(conn).cursor() as cur, cur.copy(sql) as cp:
         for start in range(0, len(data), _COPY_CHUNK_BYTES):
             cp.write(data[start : start + _COPY_CHUNK_BYTES])
@@ -273,21 +283,17 @@ def merge_changed(conn: Connection, *, source: str, batch_id: int) -> MergeCount
     )
 
 
-def flag_suspect_locations(conn: Connection, batch_id: int, min_reporters: int) -> int:
-    """Flag ``suspect_location`` on the reports of a batch sharing an identical coordinate
-    with at least ``min_reporters`` different reporters (across every chunk of the batch);
-    returns the number of reports newly flagged. Same rule as
-    ``ingest.validate.suspect_location_mask``."""
+def add_flag(conn: Connection, source: str, source_ids: list[str], flag: str) -> int:
+    """Add ``flag`` to the reports of ``source`` with these ids (where not set yet); returns
+    the number of reports newly flagged."""
+    if not source_ids:
+        return 0
     res = conn.execute(
         sa.text(
-            "WITH g AS (SELECT ST_X(geom) AS x, ST_Y(geom) AS y FROM reports "
-            "           WHERE batch_id = :b GROUP BY 1, 2 "
-            "           HAVING count(DISTINCT coalesce(reporter_pseudonym, '')) >= :m) "
-            "UPDATE reports r SET flags = array_append(r.flags, 'suspect_location') "
-            "FROM g WHERE r.batch_id = :b AND ST_X(r.geom) = g.x AND ST_Y(r.geom) = g.y "
-            "AND NOT ('suspect_location' = ANY (r.flags))"
+            "UPDATE reports SET flags = array_append(flags, :f) "
+            "WHERE source = :src AND source_id = ANY(:ids) AND NOT (:f = ANY (flags))"
         ),
-        {"b": batch_id, "m": min_reporters},
+        {"f": flag, "src": source, "ids": source_ids},
     )
     return int(res.rowcount or 0)
 

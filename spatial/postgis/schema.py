@@ -125,13 +125,15 @@ ingest_rejects = Table(
     Column("detail", Text),
 )
 
-raw_rows = Table(
-    "raw_rows",
+raw_row_blocks = Table(
+    "raw_row_blocks",
     metadata,
     Column("batch_id", BigInteger, primary_key=True),
-    Column("row_number", Integer, primary_key=True),
-    Column("raw", JSON, nullable=False),
+    Column("first_row", Integer, primary_key=True),
+    Column("rows", JSON, nullable=False),
 )
+"""Restricted: the raw input rows of one loaded chunk, a JSON array in file order (read them
+one per row through the ``raw_rows`` view, sql/007)."""
 
 incidents = Table(
     "incidents",

@@ -66,8 +66,10 @@ def seed(engine: Engine) -> None:
                 {"b": batch, "n": row_number, "r": reason},
             )
             c.execute(
-                sa.text("INSERT INTO raw_rows (batch_id, row_number, raw) VALUES (:b, :n, :raw)"),
-                {"b": batch, "n": row_number, "raw": f'{{"reporter_id": "{SECRET_RAW}"}}'},
+                sa.text(
+                    "INSERT INTO raw_row_blocks (batch_id, first_row, rows) VALUES (:b, :n, :raw)"
+                ),
+                {"b": batch, "n": row_number, "raw": f'[{{"reporter_id": "{SECRET_RAW}"}}]'},
             )
         for inc in INCIDENTS:
             iid, cat, status, n, first, last, agency, gov, rec, lat, lon = inc

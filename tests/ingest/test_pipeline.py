@@ -268,7 +268,7 @@ def test_default_source_per_format(conn, tmp_path, ext, source) -> None:  # type
 
 
 def test_suspect_location_python_and_sql_agree(conn, gen_suspect, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """One chunk (validate's pandas rule only) and many chunks (the SQL pass over the batch)
+    """One chunk (validate's pandas rule only) and many chunks (the batch-wide pass)
     flag the same reports."""
     path = tmp_path / "export.csv"
     gen_suspect.write(path)

@@ -1,10 +1,12 @@
-"""Integrity of what ingest writes: ``reports`` references its category, agency and batch
-(foreign keys: unknown values are refused, referenced parents cannot go, also for a bulk
-COPY), and ``raw_rows`` keeps each input row verbatim as JSON (sql/006)."""
+"""Integrity of what ingest writes: ``reports`` references its agency and batch (foreign
+keys) and one of the ten category codes (a CHECK, sql/007): unknown values are refused,
+referenced parents cannot go, also for a bulk COPY; and ``raw_rows`` keeps each input row
+verbatim as JSON (sql/006, stored in blocks since sql/007)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import psycopg
 import pyarrow as pa
@@ -13,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from spatial.categories import category_codes
 from spatial.postgis.engine import raw_connection
 from spatial.postgis.reports import copy_raw_rows
 
@@ -49,6 +52,14 @@ def _insert(
     )
 
 
+_REFUSAL: dict[str, type[psycopg.Error]] = {
+    "category": psycopg.errors.CheckViolation,
+    "agency": psycopg.errors.ForeignKeyViolation,
+    "batch": psycopg.errors.ForeignKeyViolation,
+}
+"""What refuses an unknown value: the category CHECK, the foreign keys."""
+
+
 @pytest.fixture
 def agency(conn: Connection) -> str:
     return str(conn.execute(sa.text("SELECT code FROM agencies ORDER BY code LIMIT 1")).scalar())
@@ -74,7 +85,7 @@ def test_insert_with_unknown_reference_is_refused(
 ) -> None:
     with pytest.raises(IntegrityError) as info, conn.begin_nested():
         _insert(conn, "bad-1", **{column: value})  # type: ignore[arg-type]
-    assert isinstance(info.value.orig, psycopg.errors.ForeignKeyViolation)
+    assert isinstance(info.value.orig, _REFUSAL[column])
 
 
 def test_copy_with_one_unknown_category_among_many_is_refused(conn: Connection) -> None:
@@ -85,7 +96,7 @@ def test_copy_with_one_unknown_category_among_many_is_refused(conn: Connection) 
     )
     raw = raw_connection(conn)
     with (
-        pytest.raises(psycopg.errors.ForeignKeyViolation),
+        pytest.raises(psycopg.errors.CheckViolation),
         conn.begin_nested(),
         raw.cursor() as cur,
         cur.copy(
@@ -100,18 +111,46 @@ def test_copy_with_one_unknown_category_among_many_is_refused(conn: Connection) 
 
 
 @pytest.mark.parametrize(
-    ("assignment", "value"),
-    [("category = :v", "not_a_category"), ("agency_code = :v", "NOPE"), ("batch_id = :v", -5)],
+    ("column", "assignment", "value"),
+    [
+        ("category", "category = :v", "not_a_category"),
+        ("agency", "agency_code = :v", "NOPE"),
+        ("batch", "batch_id = :v", -5),
+    ],
 )
 def test_update_to_unknown_reference_is_refused(
-    conn: Connection, assignment: str, value: object
+    conn: Connection, column: str, assignment: str, value: object
 ) -> None:
     rid = _insert(conn, "upd-1")
     with pytest.raises(IntegrityError) as info, conn.begin_nested():
         conn.execute(
             sa.text(f"UPDATE reports SET {assignment} WHERE id = :i"), {"v": value, "i": rid}
         )
+    assert isinstance(info.value.orig, _REFUSAL[column])
+
+
+def test_category_check_lists_the_contract_codes(conn: Connection) -> None:
+    # the CHECKs of reports and categories (sql/007) name exactly the ten codes of the contract
+    for name in ("reports_category_known", "categories_code_known"):
+        definition = conn.execute(
+            sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :n"),
+            {"n": name},
+        ).scalar_one()
+        assert set(re.findall(r"'([a-z_]+)'::text", definition)) == set(category_codes()), name
+
+
+def test_a_category_in_use_cannot_go(conn: Connection) -> None:
+    _insert(conn, "cat-1", category="sewage")
+    with pytest.raises(DBAPIError) as info, conn.begin_nested():
+        conn.execute(sa.text("DELETE FROM routing_rules WHERE category = 'sewage'"))
+        conn.execute(sa.text("DELETE FROM categories WHERE code = 'sewage'"))
     assert isinstance(info.value.orig, psycopg.errors.ForeignKeyViolation)
+    assert "still used by reports" in str(info.value.orig)
+    # a rename is refused too (no eleventh code: the CHECK of categories)
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(sa.text("UPDATE categories SET code = 'sewer' WHERE code = 'sewage'"))
+    # a name change of a category in use is fine
+    conn.execute(sa.text("UPDATE categories SET name_en = 'Sewage' WHERE code = 'sewage'"))
 
 
 def test_referenced_parents_cannot_go(conn: Connection) -> None:
@@ -149,19 +188,39 @@ def test_raw_rows_keep_the_row_verbatim_and_refuse_non_json(conn: Connection) ->
     batch = _batch(conn)
     text = '{"report_id": "R-1", "b": 1, "a": "\u0634\u0627\u0631\u0639"}'
     conn.execute(
-        sa.text("INSERT INTO raw_rows (batch_id, row_number, raw) VALUES (:b, 1, :r)"),
-        {"b": batch, "r": text},
+        sa.text("INSERT INTO raw_row_blocks (batch_id, first_row, rows) VALUES (:b, 7, :r)"),
+        {"b": batch, "r": f"[{text},\n  {text}]"},
     )
     stored = conn.execute(
-        sa.text("SELECT raw::text FROM raw_rows WHERE batch_id = :b"), {"b": batch}
-    ).scalar_one()
-    assert stored == text  # json keeps key order and spacing; jsonb would not
-    with pytest.raises(DBAPIError) as info, conn.begin_nested():
-        conn.execute(
-            sa.text("INSERT INTO raw_rows (batch_id, row_number, raw) VALUES (:b, 2, :r)"),
-            {"b": batch, "r": '{"report_id": '},
-        )
-    assert isinstance(info.value.orig, psycopg.errors.InvalidTextRepresentation)
+        sa.text("SELECT row_number, raw::text FROM raw_rows WHERE batch_id = :b ORDER BY 1"),
+        {"b": batch},
+    ).all()
+    assert [tuple(r) for r in stored] == [(7, text), (8, text)]  # json keeps order and spacing
+    for bad in ['[{"report_id": ]', '{"report_id": "R-1"}']:  # not JSON; not an array
+        with pytest.raises(DBAPIError) as info, conn.begin_nested():
+            conn.execute(
+                sa.text(
+                    "INSERT INTO raw_row_blocks (batch_id, first_row, rows) VALUES (:b, 9, :r)"
+                ),
+                {"b": batch, "r": bad},
+            )
+        assert isinstance(
+            info.value.orig,
+            (psycopg.errors.InvalidTextRepresentation, psycopg.errors.CheckViolation),
+        ), bad
+
+
+def test_copy_raw_rows_takes_consecutive_rows_of_one_batch(conn: Connection) -> None:
+    batch = _batch(conn)
+    table = pa.table(
+        {
+            "batch_id": pa.array([batch] * 2, pa.int64()),
+            "row_number": pa.array([1, 3], pa.int64()),
+            "raw": pa.array(["{}", "{}"], pa.string()),
+        }
+    )
+    with pytest.raises(ValueError, match="consecutive rows of one batch"):
+        copy_raw_rows(conn, table)
 
 
 def test_copy_raw_rows_keeps_backslashes_control_escapes_and_quotes(conn: Connection) -> None:

@@ -67,8 +67,8 @@ def seeded(conn: Connection) -> dict[str, list[int]]:
     ).scalar_one()
     conn.execute(
         sa.text(
-            "INSERT INTO raw_rows (batch_id, row_number, raw) VALUES "
-            '(:b, 1, \'{"reporter_id": "+97333333333"}\'::jsonb)'
+            "INSERT INTO raw_row_blocks (batch_id, first_row, rows) VALUES "
+            '(:b, 1, \'[{"reporter_id": "+97333333333"}]\')'
         ).bindparams(b=batch)
     )
     conn.execute(
@@ -153,7 +153,9 @@ def test_other_agencys_rows_are_invisible_and_unmodifiable(
         conn.execute(sa.text("DELETE FROM reports WHERE id = :i"), {"i": own_id})
 
 
-@pytest.mark.parametrize("table", ["raw_rows", "ingest_rejects", "ingest_batches"])
+@pytest.mark.parametrize(
+    "table", ["raw_rows", "raw_row_blocks", "ingest_rejects", "ingest_batches"]
+)
 def test_agency_cannot_read_restricted_tables(
     conn: Connection, seeded: dict[str, list[int]], table: str
 ) -> None:
