@@ -251,11 +251,14 @@ def _to_metric() -> Transformer:
     return Transformer.from_crs(STORAGE_EPSG, METRIC_EPSG, always_xy=True)
 
 
-def _points_to_metric(points: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
-    """Project lon/lat shapely points to UTM 39N points (vectorised, no GeoSeries)."""
+def _points_to_metric(
+    points: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64]]:
+    """Project lon/lat shapely points to UTM 39N (vectorised, no GeoSeries): the points and
+    their ``(n, 2)`` coordinates."""
     xy = shapely.get_coordinates(points)
     x, y = _to_metric().transform(xy[:, 0], xy[:, 1])
-    return np.asarray(shapely.points(x, y), dtype=object)
+    return np.asarray(shapely.points(x, y), dtype=object), np.column_stack((x, y))
 
 
 def _present(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
@@ -497,11 +500,8 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
             "`.representative_point()` first)"
         )
 
-    pts = np.full(n, None, dtype=object)
-    if present.any():
-        pts[present] = _points_to_metric(arr[present])
     live = np.flatnonzero(present)
-    lp = pts[live]
+    lp, lp_xy = _points_to_metric(arr[live])
 
     # Category index per report; unknown or missing categories use the last (default) column.
     n_cat = len(layers.categories)
@@ -541,12 +541,12 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     d_other = np.full(len(lp), np.inf)
     other_auth = np.full(len(lp), -1, dtype=np.int64)
     if len(cand):
-        # bounding-box candidates first (cheap), then exact distances only for the pieces of
+        # candidate pieces within reach first (one tree query, with a hair of slack so that
+        # the exact test below alone decides), then exact distances only for the pieces of
         # another authority with a different agency for the report's category
         reach = d_own[cand] + band
-        xy = shapely.get_coordinates(lp[cand])
-        boxes = shapely.box(xy[:, 0] - reach, xy[:, 1] - reach, xy[:, 0] + reach, xy[:, 1] + reach)
-        pi, ti = layers.effective.tree.query(boxes)
+        slack = reach * 1e-9 + 1e-6
+        pi, ti = layers.effective.tree.query(lp[cand], predicate="dwithin", distance=reach + slack)
         src, own = cand[pi], layers.effective.owner[ti]
         differs = (layers.agency_table[own, cat_l[src]] != agency_idx[src]) & (own != a_win[src])
         src, ti, own, pi = src[differs], ti[differs], own[differs], pi[differs]
@@ -598,13 +598,25 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
         cats_text[unknown] = [
             c if isinstance(c, str) else "(no category)" for c in raw_cat[live][unknown]
         ]
-        key = pd.DataFrame(
-            {"a": a_idx, "u": under, "k": cat_l, "r": ruled, "in": inside, "c": cats_text}
-        )
-        routed_keys = key[routable]
-        group = routed_keys.groupby(list(key.columns), sort=False, dropna=False).ngroup()
+        # one int64 per distinct (winner, underneath, category text, rule, inside), built in
+        # mixed radix (the category index k follows from the category text)
+        text_code, distinct_texts = pd.factorize(cats_text)
+        n_auth = len(auth_codes)
+        key = (a_idx * (n_auth + 1) + (under + 1)) * len(distinct_texts) + text_code
+        key = key * 4 + ruled * 2 + inside
+        routed_rows = np.flatnonzero(routable)
+        group, _ = pd.factorize(key[routed_rows])
+        first_of_group = routed_rows[np.unique(group, return_index=True)[1]]
         texts: list[str] = []
-        for a, u, k, r, ins, c in routed_keys.drop_duplicates().itertuples(index=False):
+        for a, u, k, r, ins, c in zip(
+            a_idx[first_of_group].tolist(),
+            under[first_of_group].tolist(),
+            cat_l[first_of_group].tolist(),
+            ruled[first_of_group].tolist(),
+            inside[first_of_group].tolist(),
+            cats_text[first_of_group].tolist(),
+            strict=True,
+        ):
             where = (
                 f"inside {auth_codes[a]} ({auth_kinds[a]}, precedence {auth_prec[a]}"
                 + (f", over {auth_codes[u]}" if u >= 0 else "")
@@ -619,7 +631,7 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
                 else f"no rule for {c!s}@{auth_codes[a]}: default agency {agency}"
             )
             texts.append(f"{where}; {rule}")
-        reason_l[routable] = np.asarray(texts, dtype=object)[group.to_numpy()]
+        reason_l[routed_rows] = np.asarray(texts, dtype=object)[group]
 
         out_rows = np.flatnonzero(outside)
         if len(out_rows):
@@ -661,7 +673,7 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     place_ar = np.full(n, None, dtype=object)
     if len(lp) and len(layers.place_en):
         dist, p_idx = layers.place_tree.query(
-            shapely.get_coordinates(lp), k=1, distance_upper_bound=cfg.place_max_distance_m
+            lp_xy, k=1, distance_upper_bound=cfg.place_max_distance_m
         )
         p_idx = np.where(np.isfinite(dist), p_idx, -1)
         has = p_idx >= 0
