@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 
@@ -35,6 +34,7 @@ from ingest.validate import (
     suspect_location_mask,
     validate,
 )
+from spatial.ewkb import points_to_hex_ewkb
 from spatial.grid import REPORT_H3_RESOLUTION, points_to_cells
 from spatial.postgis import reports as db
 from spatial.postgis.routing import read_boundary_layers
@@ -194,8 +194,7 @@ def prepare_chunk(
     cols["content_hash"] = content_hashes(cols)
     cols["source"] = pa.array([source] * n, type=pa.string())
     cols["batch_id"] = pa.array(np.full(n, batch_id, dtype=np.int64))
-    points = shapely.set_srid(np.asarray(gdf.geometry.array, dtype=object), 4326)
-    cols["geom"] = pa.array(shapely.to_wkb(points, hex=True, include_srid=True), type=pa.string())
+    cols["geom"] = points_to_hex_ewkb(cols["lng"].to_numpy(), cols["lat"].to_numpy(), 4326)
     staged = pa.table(cols)
 
     rej = res.rejects
