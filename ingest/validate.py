@@ -24,16 +24,20 @@ different reporters at the identical coordinate).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 from shapely.geometry.base import BaseGeometry
 
 from spatial.categories import categories
@@ -50,6 +54,8 @@ REASONS = (
 )
 FLAGS = ("swapped_coordinates", "non_latin_digits", "naive_timestamp", "suspect_location")
 STATUSES = ("open", "in_progress", "closed")
+Rows = npt.NDArray[np.intp]
+"""Row positions in a frame."""
 CHANNELS = ("ios", "android", "web", "call_centre", "open311", "other")
 
 
@@ -460,28 +466,42 @@ def validate(
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now).tz_convert("UTC")
     seen = set() if seen_ids is None else seen_ids
     idx = frame.index
-    reason = pd.Series(pd.NA, index=idx, dtype="str")
-    detail = pd.Series(pd.NA, index=idx, dtype="str")
+    n = len(frame)
+    # one reason and detail per row; ``pending`` marks the rows no check has rejected yet
+    pending = np.ones(n, dtype=bool)
+    reason = np.full(n, None, dtype=object)
+    detail = np.full(n, None, dtype=object)
 
-    def reject(mask: pd.Series, code: str, why: pd.Series | str) -> None:
-        m = mask & reason.isna()
-        if m.any():
-            reason[m] = code
-            detail[m] = why[m] if isinstance(why, pd.Series) else why
+    def reject(mask: ArrayLike, code: str, why: str | Callable[[Rows], ArrayLike]) -> None:
+        """Reject the rows of ``mask`` that no earlier check rejected. ``why`` is the detail,
+        or builds the details of the row positions it is given (only the rows rejected here)."""
+        rows = np.flatnonzero(pending & np.asarray(mask, dtype=bool))
+        if len(rows):
+            pending[rows] = False
+            reason[rows] = code
+            detail[rows] = why if isinstance(why, str) else why(rows)
 
     # 0. rows the reader could not split
-    reject(frame["read_error"].notna(), "malformed_row", frame["read_error"])
+    read_error = frame["read_error"]
+    reject(read_error.notna(), "malformed_row", lambda rows: read_error.iloc[rows].to_numpy())
 
-    # 1. required fields
-    names = pd.Series("", index=idx, dtype="str")
-    for col in config.required_fields:
+    # 1. required fields (the detail names every missing one, in order)
+    labels = [_FIELD_NAMES.get(col, col) for col in config.required_fields]
+    blank = np.zeros((n, len(labels)), dtype=bool)
+    for j, col in enumerate(config.required_fields):
         v = frame[col]
-        blank = v.isna()
+        is_blank = v.isna()
         if not pd.api.types.is_numeric_dtype(v.dtype):
-            blank = blank | (v.astype("str").str.strip() == "")
-        blank = blank.fillna(True).astype(bool)
-        names = names.where(~blank, names + "," + _FIELD_NAMES.get(col, col))
-    reject(names != "", "missing_field", "missing " + names.str.lstrip(","))
+            is_blank = is_blank | (v.astype("str").str.strip() == "")
+        blank[:, j] = is_blank.fillna(True).astype(bool).to_numpy()
+
+    def missing_fields(rows: Rows) -> list[str]:
+        return [
+            "missing " + ",".join(name for name, b in zip(labels, blank[r], strict=True) if b)
+            for r in rows
+        ]
+
+    reject(blank.any(axis=1), "missing_field", missing_fields)
 
     # 2. coordinates
     lat, lat_nl = parse_numbers(frame["lat"])
@@ -509,40 +529,40 @@ def validate(
 
     # 4. category
     code = normalise_categories(frame["category_raw"])
-    cat_text = frame["category_raw"].astype("str").str.slice(0, 40)
-    reject(
-        code.isna(),
-        "unknown_category",
-        "unknown category " + cat_text.fillna("").map(repr).astype("str"),
-    )
+
+    def unknown_category(rows: Rows) -> ArrayLike:
+        text = frame["category_raw"].iloc[rows].astype("str").str.slice(0, 40)
+        return ("unknown category " + text.fillna("").map(repr).astype("str")).to_numpy()
+
+    reject(code.isna(), "unknown_category", unknown_category)
 
     # 5. region, with the swap repair
-    ok = reason.isna()
-    swapped = pd.Series(False, index=idx)
-    if ok.any():
-        x = lng[ok].to_numpy()
-        y = lat[ok].to_numpy()
+    rows = np.flatnonzero(pending)
+    swapped_at = np.zeros(n, dtype=bool)
+    if len(rows):
+        x = lng.to_numpy()[rows]
+        y = lat.to_numpy()[rows]
         inside = shapely.contains_xy(region, x, y)
         inside_sw = ~inside & (np.abs(x) <= 90) & shapely.contains_xy(region, y, x)
-        swapped.loc[ok[ok].index[inside_sw]] = True
-        outside = pd.Series(False, index=idx)
-        outside.loc[ok[ok].index[~inside & ~inside_sw]] = True
+        swapped_at[rows[inside_sw]] = True
+        outside = np.zeros(n, dtype=bool)
+        outside[rows[~inside & ~inside_sw]] = True
         reject(outside, "outside_region", "outside the deployment region")
+    swapped = pd.Series(swapped_at, index=idx)
     lat, lng = lat.where(~swapped, lng), lng.where(~swapped, lat)
 
     # 6. duplicates within the batch (also across earlier chunks)
-    ok = reason.isna()
+    ok = pending.copy()
     sid = frame["source_id"].astype("str").str.strip()
+    sid_list = sid.tolist()
     # membership per row against a Python set: O(chunk), not O(ids seen so far)
-    in_seen = pd.Series(
-        np.fromiter((v in seen for v in sid.tolist()), dtype=bool, count=len(sid)), index=idx
-    )
-    dup = ok & (sid.duplicated(keep=False) | in_seen)
+    in_seen = np.fromiter((v in seen for v in sid_list), dtype=bool, count=n)
+    dup = ok & (sid.duplicated(keep=False).to_numpy() | in_seen)
     if dup.any():
-        first = ok & ~in_seen & ~sid.where(ok).duplicated(keep="first")
+        first = ok & ~in_seen & ~sid.where(ok).duplicated(keep="first").to_numpy()
         reject(dup & ~first, "duplicate_in_batch", "source id already seen in this batch")
-    ok = reason.isna()
-    seen.update(sid[ok].tolist())
+    ok = pending.copy()
+    seen.update(itertools.compress(sid_list, ok))
 
     acc = pd.DataFrame(
         {
@@ -568,14 +588,15 @@ def validate(
     acc["flag_suspect_location"] = suspect_location_mask(
         acc["lat"], acc["lng"], acc["reporter_key"], config.suspect_min_reporters
     )
+    bad = ~ok
     rej = pd.DataFrame(
         {
-            "row_number": frame["row_number"],
-            "source_id": frame["source_id"],
-            "reason": reason,
-            "detail": detail,
+            "row_number": frame["row_number"][bad],
+            "source_id": frame["source_id"][bad],
+            "reason": pd.Series(reason[bad], index=idx[bad], dtype="str"),
+            "detail": pd.Series(detail[bad], index=idx[bad], dtype="str"),
         }
-    )[~ok]
+    )
     return ValidationResult(
         accepted=acc.reset_index(drop=True), rejects=rej.reset_index(drop=True), seen_ids=seen
     )

@@ -295,3 +295,31 @@ def test_extreme_timestamps_rejected_not_crashing(region, ts) -> None:  # type: 
     assert (
         outcome(validate(frame({"reported_at": ts}), region, now=NOW)) == "rejected:bad_timestamp"
     )
+
+
+def test_mixed_rejects_with_non_default_index_and_empty_frame(region) -> None:  # type: ignore[no-untyped-def]
+    f = frame(
+        {"source_id": "A", "lat": None, "category_raw": " "},
+        {"source_id": "B", "category_raw": "graffiti"},
+        {"source_id": "C"},
+        {"source_id": "C"},
+        {"source_id": "D", "lat": "50.5876", "lng": "26.2235"},
+    )
+    shifted = validate(f.set_axis(range(10, 15)), region, now=NOW)
+    plain = validate(f, region, now=NOW)
+    assert shifted.rejects["reason"].tolist() == [
+        "missing_field",
+        "unknown_category",
+        "duplicate_in_batch",
+    ]
+    assert shifted.rejects["detail"].tolist() == [
+        "missing latitude,category",
+        "unknown category 'graffiti'",
+        "source id already seen in this batch",
+    ]
+    assert str(shifted.rejects["reason"].dtype) == str(plain.rejects["reason"].dtype) == "str"
+    pd.testing.assert_frame_equal(shifted.rejects, plain.rejects)
+    pd.testing.assert_frame_equal(shifted.accepted, plain.accepted)
+    assert shifted.accepted["flag_swapped_coordinates"].tolist() == [False, True]
+    empty = validate(f.iloc[:0], region, now=NOW)
+    assert len(empty.accepted) == len(empty.rejects) == 0
