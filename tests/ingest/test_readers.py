@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,14 @@ from shapely.geometry import box
 
 from ingest.errors import UnreadableFileError
 from ingest.generate import EXPORT_COLUMNS, generate, write_export
-from ingest.readers import CANONICAL_COLUMNS, check_file, detect_format, read_chunks, read_file
+from ingest.readers import (
+    CANONICAL_COLUMNS,
+    check_file,
+    detect_format,
+    json_objects,
+    read_chunks,
+    read_file,
+)
 from ingest.validate import validate
 
 NOW = pd.Timestamp("2026-12-04", tz="UTC")
@@ -373,3 +381,38 @@ def test_check_file_accepts_every_format(tmp_path, sample) -> None:  # type: ign
         path = tmp_path / f"ok{ext}"
         write_export(sample.reports, path)
         assert check_file(path) == fmt
+
+
+def test_json_objects_columns_with_and_without_escapes() -> None:
+    # the plain columns take the no-escape path, the others are escaped as json.dumps does
+    table = pa.table(
+        {
+            "id": ["F2G-1", "F2G-2", None],
+            "text": ['say "hi"\\', "line\nbreak\ttab\r", "حفرة"],
+            "ctl": ["a\x01b", None, "c"],
+        }
+    )
+    rows = table.to_pylist()
+    got = json_objects(table).to_pylist()
+    assert [json.loads(g) for g in got] == rows
+    assert got[0].startswith('{"id":"F2G-1","text":"say \\"hi\\"\\\\"')
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.text(max_size=12), st.none() | st.text(alphabet="abc ١", max_size=5)
+        ),
+        max_size=8,
+    )
+)
+def test_json_objects_round_trip(values: list[tuple[str | None, str | None]]) -> None:
+    table = pa.table(
+        {
+            "a": pa.array([v[0] for v in values], pa.string()),
+            "b": pa.array([v[1] for v in values], pa.string()),
+        }
+    )
+    got = [json.loads(t) for t in json_objects(table).to_pylist()]
+    assert got == [{"a": a, "b": b} for a, b in values]
