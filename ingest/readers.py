@@ -232,12 +232,14 @@ def _json_escape(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     s = pc.replace_substring(s, "\n", "\\n")
     s = pc.replace_substring(s, "\r", "\\r")
     s = pc.replace_substring(s, "\t", "\\t")
-    # other control characters are rare: escape them one by one
+    # other control characters are rare: escape those values one by one, from the original
+    # text (escaping the already escaped text would double its backslashes)
     has_ctl = pc.fill_null(pc.match_substring_regex(s, "[\\x00-\\x1f]"), False)
     if pc.any(has_ctl).as_py():
         py = s.to_pylist()
+        original = arr.to_pylist()
         for i in np.flatnonzero(np.asarray(has_ctl)):
-            py[i] = json.dumps(py[i])[1:-1]
+            py[i] = json.dumps(original[i], ensure_ascii=False)[1:-1]
         s = pa.array(py, type=pa.string())
     return pc.binary_join_element_wise('"', s, '"', "")
 
