@@ -627,10 +627,17 @@ def flags_column(accepted: pd.DataFrame) -> pd.Series:
     >>> flags_column(df).tolist()
     ['{swapped_coordinates,naive_timestamp}', '{}']
     """
-    out = pd.Series("", index=accepted.index, dtype="str")
-    for name in FLAGS:
+    # each row's flags as bits of one integer, then one literal per combination (16 at most)
+    bits = np.zeros(len(accepted), dtype=np.int64)
+    for bit, name in enumerate(FLAGS):
         col = f"flag_{name}"
         if col in accepted:
-            m = accepted[col].fillna(False).astype(bool)
-            out = out.where(~m, out + "," + name)
-    return "{" + out.str.lstrip(",") + "}"
+            bits |= accepted[col].fillna(False).astype(bool).to_numpy().astype(np.int64) << bit
+    literals = np.array(
+        [
+            "{" + ",".join(name for bit, name in enumerate(FLAGS) if combo >> bit & 1) + "}"
+            for combo in range(1 << len(FLAGS))
+        ],
+        dtype=object,
+    )
+    return pd.Series(literals[bits], index=accepted.index, dtype="str")

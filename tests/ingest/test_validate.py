@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import product
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from shapely.geometry import box
 from ingest.generate import GOVERNORATES_FILE
 from ingest.readers import _canonical
 from ingest.validate import (
+    FLAGS,
     ValidationConfig,
     deployment_region,
     flags_column,
@@ -323,3 +326,16 @@ def test_mixed_rejects_with_non_default_index_and_empty_frame(region) -> None:  
     assert shifted.accepted["flag_swapped_coordinates"].tolist() == [False, True]
     empty = validate(f.iloc[:0], region, now=NOW)
     assert len(empty.accepted) == len(empty.rejects) == 0
+
+
+def test_flags_column_every_combination_in_flag_order() -> None:
+    combos = list(product([False, True], repeat=len(FLAGS)))
+    df = pd.DataFrame(
+        {f"flag_{name}": [c[i] for c in combos] for i, name in enumerate(FLAGS)},
+        index=range(100, 100 + len(combos)),
+    )
+    want = ["{" + ",".join(n for n, on in zip(FLAGS, c, strict=True) if on) + "}" for c in combos]
+    out = flags_column(df)
+    assert out.tolist() == want
+    assert out.index.tolist() == df.index.tolist()
+    assert flags_column(df.iloc[:0]).tolist() == []
