@@ -503,10 +503,14 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     live = np.flatnonzero(present)
     lp, lp_xy = _points_to_metric(arr[live])
 
-    # Category index per report; unknown or missing categories use the last (default) column.
+    # Category index per report (looked up once per distinct category); unknown or missing
+    # categories use the last (default) column.
     n_cat = len(layers.categories)
-    raw_cat = reports["category"].astype(object).to_numpy()
-    cat_codes = pd.Index(list(layers.categories), dtype=object).get_indexer(raw_cat)
+    seen_codes, seen_cats = pd.factorize(reports["category"])
+    index_of_seen = pd.Index(list(layers.categories), dtype=object).get_indexer(
+        pd.Index(seen_cats, dtype=object)
+    )
+    cat_codes = np.append(index_of_seen, -1)[seen_codes]  # -1 (missing) picks the -1 at the end
     cat_codes = np.where(cat_codes < 0, n_cat, cat_codes).astype(np.int64)
     cat_l = cat_codes[live]
 
@@ -595,9 +599,8 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     if len(lp):
         cats_text = np.asarray((*layers.categories, ""), dtype=object)[cat_l]
         unknown = np.flatnonzero(cat_l == n_cat)
-        cats_text[unknown] = [
-            c if isinstance(c, str) else "(no category)" for c in raw_cat[live][unknown]
-        ]
+        raw_cat = reports["category"].to_numpy(dtype=object)[live[unknown]]
+        cats_text[unknown] = [c if isinstance(c, str) else "(no category)" for c in raw_cat]
         # one int64 per distinct (winner, underneath, category text, rule, inside), built in
         # mixed radix (the category index k follows from the category text)
         text_code, distinct_texts = pd.factorize(cats_text)
