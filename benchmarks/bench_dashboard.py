@@ -24,6 +24,12 @@ Anchor: ``sql_only_s``, the time of the planner's own SQL (KPIs, hexagons, heat 
 hotspots, weekly trend) run directly on one connection, no cache: the floor
 under which no page using these prepared aggregates can go. Ratios are page / SQL.
 One run per figure: indicative, not statistics.
+
+Preparing 1M reports takes minutes; to iterate on the measurement alone, keep the database
+(``keep=True``, ``fix2go bench dashboard --keep``) and reuse it later (``reuse=True``,
+``--reuse``: the kept database is used when it was prepared with the same ``reports`` and
+``seed``, recorded as the database's comment; otherwise it is prepared afresh). ``runs``
+(``--runs N``) repeats the anchor and the browser measurement on the same database.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,10 +65,13 @@ from spatial.postgis.engine import make_engine
 from spatial.postgis.migrate import migrate
 
 BENCH_DB = "fix2go_bench_dashboard"
+PREPARED_MARK = "fix2go bench dashboard: reports={reports} seed={seed}"
+"""Comment set on the bench database once it is fully prepared (what ``reuse`` checks)."""
 PLANNER_RESOLUTION = 8
 FILTER_CATEGORY_LABEL = "Pothole"
 START_TIMEOUT_S = 120
 PAGE_TIMEOUT_S = 300
+ANCHOR_REPEATS = 3
 
 
 def prepare(reports: int, seed: int) -> tuple[str, dict[str, float]]:
@@ -101,9 +111,32 @@ def prepare(reports: int, seed: int) -> tuple[str, dict[str, float]]:
         times["aggregates_s"] = time.perf_counter() - t0
         with engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
+            mark = PREPARED_MARK.format(reports=reports, seed=seed)
+            conn.exec_driver_sql(f"COMMENT ON DATABASE \"{BENCH_DB}\" IS '{mark}'")
     finally:
         engine.dispose()
     return url, times
+
+
+def prepared_url(reports: int, seed: int) -> str | None:
+    """URL of the kept bench database when it was fully prepared with ``reports`` and
+    ``seed`` (see :data:`PREPARED_MARK`), else None."""
+    admin = admin_url()
+    engine = make_engine(admin)
+    try:
+        with engine.connect() as c:
+            mark = c.execute(
+                sa.text(
+                    "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                    "WHERE datname = :n"
+                ),
+                {"n": BENCH_DB},
+            ).scalar()
+    finally:
+        engine.dispose()
+    if mark != PREPARED_MARK.format(reports=reports, seed=seed):
+        return None
+    return make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)
 
 
 def sql_only(engine: Engine) -> float:
@@ -295,35 +328,87 @@ def _measure(url: str, log: Path, wait_warm_up: bool) -> dict[str, float]:
     }
 
 
-def run(reports: int, seed: int) -> dict[str, Any]:
-    """Prepare, measure, print and return the figures (see the module docstring)."""
-    url, setup = prepare(reports, seed)
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as c:
+        return {
+            "reports": int(c.execute(sa.text("SELECT count(*) FROM reports")).scalar_one()),
+            "incidents": int(c.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one()),
+        }
+
+
+def _one_run(url: str) -> dict[str, float]:
+    """The anchor (median of three) and one browser measurement, with the load average."""
+    load_before = os.getloadavg()[0]
     engine = make_engine(url)
     try:
-        with engine.connect() as c:
-            counts = {
-                "reports": int(c.execute(sa.text("SELECT count(*) FROM reports")).scalar_one()),
-                "incidents": int(c.execute(sa.text("SELECT count(*) FROM incidents")).scalar_one()),
-            }
-        anchor = sql_only(engine)
+        anchor = statistics.median(sql_only(engine) for _ in range(ANCHOR_REPEATS))
     finally:
         engine.dispose()
     browser = measure(url)
-    figures: dict[str, Any] = {
-        "generated_reports": reports,
-        "seed": seed,
-        **counts,
-        **{k: round(v, 2) for k, v in setup.items()},
+    return {
+        "load_avg_before": round(load_before, 2),
+        "load_avg_after": round(os.getloadavg()[0], 2),
         "sql_only_s": round(anchor, 3),
         **{k: round(v, 3) for k, v in browser.items()},
         "first_render_vs_sql": round(browser["first_render_s"] / anchor, 1),
         "reload_render_vs_sql": round(browser["reload_render_s"] / anchor, 1),
         "filter_change_vs_sql": round(browser["filter_change_s"] / anchor, 1),
     }
+
+
+def run(
+    reports: int, seed: int, *, reuse: bool = False, keep: bool = False, runs: int = 1
+) -> dict[str, Any]:
+    """Prepare (or reuse), measure ``runs`` times, print and return the figures.
+
+    Parameters
+    ----------
+    reports, seed
+        Generated reports and generator seed of the bench database.
+    reuse
+        Use the kept bench database when it was prepared with the same ``reports`` and
+        ``seed`` instead of preparing it again (implies ``keep``).
+    keep
+        Leave the bench database in place afterwards (for a later ``reuse``).
+    runs
+        Browser measurements (each with its own anchor) on the same database; the figures
+        of each run are under ``"runs"``, the top-level browser figures are their medians.
+    """
+    url = prepared_url(reports, seed) if reuse else None
+    setup: dict[str, float] = {}
+    if url is None:
+        url, setup = prepare(reports, seed)
+    engine = make_engine(url)
+    try:
+        counts = _counts(engine)
+    finally:
+        engine.dispose()
+    each = [_one_run(url) for _ in range(max(runs, 1))]
+    figures: dict[str, Any] = {
+        "generated_reports": reports,
+        "seed": seed,
+        "database": "reused" if not setup else "prepared",
+        **counts,
+        **{k: round(v, 2) for k, v in setup.items()},
+        **{k: round(statistics.median(r[k] for r in each), 3) for k in each[0]},
+    }
+    if len(each) > 1:
+        figures["runs"] = each
     for key, value in figures.items():
-        print(f"{key:>22}: {value}")
-    drop_database(admin_url(), BENCH_DB)
+        if key != "runs":
+            print(f"{key:>22}: {value}")
+    for i, r in enumerate(each if len(each) > 1 else [], start=1):
+        print(f"run {i}: " + ", ".join(f"{k} {v}" for k, v in r.items()))
+    if keep or reuse:
+        print(f"kept database {BENCH_DB} (drop it with: fix2go bench dashboard --drop)")
+    else:
+        drop_database(admin_url(), BENCH_DB)
     return figures
+
+
+def drop() -> None:
+    """Drop the kept bench database (if any)."""
+    drop_database(admin_url(), BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,37 @@ def _make(name: str, summary: str) -> None:
 
 
 for _name, _summary in BENCHMARKS.items():
-    _make(_name, _summary)
+    if _name != "dashboard":
+        _make(_name, _summary)
+
+
+@bench_app.command("dashboard")
+def dashboard(
+    reports: int = typer.Option(1_000_000, "--reports", help="Generated reports to use."),
+    seed: int = typer.Option(7, "--seed", help="Generator seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the bench database afterwards (for a later --reuse)."
+    ),
+    reuse: bool = typer.Option(
+        False,
+        "--reuse",
+        help="Measure on the kept bench database when it was prepared with the same --reports "
+        "and --seed (else prepare it); keeps it.",
+    ),
+    runs: int = typer.Option(
+        1, "--runs", min=1, help="Browser measurements on the same database (medians printed)."
+    ),
+    drop: bool = typer.Option(False, "--drop", help="Only drop the kept bench database."),
+) -> None:
+    """Benchmark: planner page first render and filter change in a real browser."""
+    module = importlib.import_module("benchmarks.bench_dashboard")
+    if drop:
+        module.drop()
+        return
+    figures = module.run(reports=reports, seed=seed, reuse=reuse, keep=keep, runs=runs)
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2, default=str))
 
 
 def register(app: typer.Typer) -> None:
