@@ -24,6 +24,12 @@ the dashboard (no glyphicon-prefixed icons, no rotated icons): ``glyphicons_css`
 ``awesome_rotate_css`` are dropped from the lists. The optional npm assets (Bootstrap,
 awesome-markers) are dropped from the lists when not installed: no dashboard map needs them.
 
+What a map links: only Leaflet itself (:data:`LINKED_KEYS`), plus a plugin's own script where a
+layer uses it (Leaflet.heat). folium's other defaults (jQuery, Bootstrap, Font Awesome,
+awesome-markers) serve popups and icon markers, which no dashboard map uses; linking them cost
+every first visit six more requests and some 470 kB of script and stylesheets to parse before
+the map drew (``benchmarks/DASHBOARD.md``). They are still installed, for maps that need them.
+
 Set-up: ``.venv/bin/python -m dashboard.assets install`` (idempotent; the optional npm assets
 are skipped with a note when npm is missing or fails, or with ``--no-npm``). ``check`` lists
 what is installed.
@@ -90,6 +96,10 @@ MAP_ASSETS: tuple[Asset, ...] = (
     Asset("awesome_markers_css", "css", "awesome-markers/leaflet.awesome-markers.css", False),
 )
 """folium.Map's own default assets (keys as folium names them)."""
+
+LINKED_KEYS = frozenset({"leaflet", "leaflet_css"})
+"""The folium.Map defaults the dashboard's maps link (tooltips, GeoJSON, circle markers, the
+layer control and the scale need nothing else)."""
 
 HEAT_JS = Asset("leaflet-heat.js", "js", "leaflet-heat/leaflet_heat.min.js", True)
 MARKERCLUSTER_JS = Asset("markerclusterjs", "js", "markercluster/leaflet.markercluster.js", True)
@@ -219,10 +229,12 @@ def configure_folium(vendor: Path = VENDOR_DIR) -> None:
     """Point folium's default asset lists at the app's own ``/app/static/vendor/`` URLs.
 
     Class attributes are replaced, so every map, heat map and marker cluster built in this
-    process afterwards links only same-host URLs.
+    process afterwards links only same-host URLs, and a map only Leaflet of folium's own
+    defaults (:data:`LINKED_KEYS`).
     """
-    folium.Map.default_js = _links(MAP_ASSETS, "js", vendor)
-    folium.Map.default_css = _links(MAP_ASSETS, "css", vendor)
+    linked = tuple(a for a in MAP_ASSETS if a.key in LINKED_KEYS)
+    folium.Map.default_js = _links(linked, "js", vendor)
+    folium.Map.default_css = _links(linked, "css", vendor)
     folium.plugins.HeatMap.default_js = [(HEAT_JS.key, HEAT_JS.url)]
     for cls in (folium.plugins.MarkerCluster, folium.plugins.FastMarkerCluster):
         cls.default_js = [(MARKERCLUSTER_JS.key, MARKERCLUSTER_JS.url)]

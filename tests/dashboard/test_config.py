@@ -53,9 +53,9 @@ def test_configure_folium_points_every_default_at_the_app(tmp_path) -> None:
             *folium.plugins.MarkerCluster.default_css,
         ]
         assert all(url.startswith("/app/static/vendor/") for _, url in links)
-        # npm assets were not installed here: optional ones are left out, required ones stay
-        keys = {k for k, _ in folium.Map.default_js}
-        assert keys == {"leaflet", "jquery"}
+        # a map links Leaflet only (no popups or icon markers need jQuery, Bootstrap, fonts)
+        assert {k for k, _ in folium.Map.default_js} == {"leaflet"}
+        assert {k for k, _ in folium.Map.default_css} == {"leaflet_css"}
         for _, url in links:
             assert (tmp_path / url.removeprefix("/app/static/vendor/")).is_file(), url
     finally:
