@@ -49,7 +49,6 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "trend": ("Trend", "الاتجاه"),
     "confidence": ("Confidence", "مستوى الثقة"),
     "weekly_trend": ("Reports per week and category", "البلاغات أسبوعيًا حسب الفئة"),
-    "week": ("Week", "الأسبوع"),
     "no_data": ("No data yet: ingest reports to fill this view.", "لا توجد بيانات بعد."),
     "no_hotspots": (
         "No hotspots computed yet (run `fix2go hotspots`).",

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, i18n, maps, ui
+from dashboard import charts, data, i18n, maps, ui
 from dashboard.i18n import t
 from spatial.postgis.dashboard import Filters
 
@@ -168,11 +168,10 @@ trend = data.weekly_trend(version, filters)
 if trend.empty:
     st.caption(t("no_data", lang))
 else:
-    wide = (
-        trend.assign(category=trend["category"].map(lambda c: cat_name.get(c, c)))
-        .pivot_table(index="week", columns="category", values="n_reports", aggfunc="sum")
-        .fillna(0)
+    # drawn as SVG on the server: no chart library for the browser to load (charts.py)
+    st.markdown(
+        charts.weekly_lines_svg(
+            trend, cat_name, maps.CATEGORY_COLORS, aria_label=t("weekly_trend", lang)
+        ),
+        unsafe_allow_html=True,
     )
-    wide.index = pd.to_datetime(wide.index)
-    wide.index.name = t("week", lang)
-    st.line_chart(wide)

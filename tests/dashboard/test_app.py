@@ -82,6 +82,15 @@ def test_planner_kpis_equal_direct_counts(seeded_url: str, monkeypatch: pytest.M
     assert float(metrics["Median age of open incidents (days)"]) == pytest.approx(7.0, abs=0.1)
 
 
+def test_planner_weekly_trend_one_line_per_category(
+    seeded_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _app(seeded_url, monkeypatch)
+    charts = [m.value for m in at.markdown if "<svg" in m.value]
+    n_categories = _count(seeded_url, "SELECT count(DISTINCT category) FROM reports")
+    assert len(charts) == 1 and charts[0].count("<polyline") == n_categories
+
+
 def test_planner_on_an_empty_database_shows_zero(
     empty_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
