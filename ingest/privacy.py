@@ -48,7 +48,7 @@ def _map_distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd
     mapped = np.full(len(uniques) + 1, None, dtype=object)
     mapped[:-1] = fn(pd.Series(uniques, dtype="str")).to_numpy(dtype=object)
     # missing values have code -1, which picks the None left at the end
-    return pd.Series(mapped[codes], index=values.index, dtype="str")
+    return pd.Series(mapped[codes], index=values.index, name=values.name, dtype="str")
 
 
 def normalise_reporter_ids(ids: pd.Series) -> pd.Series:

@@ -253,9 +253,11 @@ def _channel_lookup() -> dict[str, str]:
 
 def _map_labels(values: pd.Series, lookup: dict[str, str]) -> pd.Series:
     """Map labels through ``lookup`` after normalisation (per unique value, not per row)."""
-    uniq = values.dropna().unique()
-    table = {u: lookup.get(normalise_label(str(u))) for u in uniq}
-    return values.map(table).astype("str")
+    codes, uniques = pd.factorize(values)
+    mapped = np.full(len(uniques) + 1, None, dtype=object)
+    mapped[:-1] = [lookup.get(normalise_label(str(u))) for u in uniques]
+    # missing labels have code -1, which picks the None left at the end
+    return pd.Series(mapped[codes], index=values.index, name=values.name, dtype="str")
 
 
 def normalise_categories(values: pd.Series) -> pd.Series:
