@@ -1,7 +1,8 @@
-"""Integrity of what ingest writes: ``reports`` references its agency and batch (foreign
-keys) and one of the ten category codes (a CHECK, sql/007): unknown values are refused,
-referenced parents cannot go, also for a bulk COPY; and ``raw_rows`` keeps each input row
-verbatim as JSON (sql/006, stored in blocks since sql/007)."""
+"""Integrity of what ingest writes: ``reports`` references one of the ten category codes (a
+CHECK), an agency and a batch (a set-based check per statement, sql/007, in place of the
+foreign keys, with their meaning): unknown values are refused, referenced parents cannot go,
+also for a bulk COPY; and ``raw_rows`` keeps each input row verbatim as JSON (sql/006,
+stored in blocks since sql/007)."""
 
 from __future__ import annotations
 
@@ -88,20 +89,32 @@ def test_insert_with_unknown_reference_is_refused(
     assert isinstance(info.value.orig, _REFUSAL[column])
 
 
-def test_copy_with_one_unknown_category_among_many_is_refused(conn: Connection) -> None:
+@pytest.mark.parametrize(
+    ("column", "bad", "refusal"),
+    [
+        ("category", "pothle", psycopg.errors.CheckViolation),
+        ("agency_code", "NO_SUCH_AGENCY", psycopg.errors.ForeignKeyViolation),
+        ("batch_id", "-7", psycopg.errors.ForeignKeyViolation),
+    ],
+)
+def test_copy_with_one_unknown_reference_among_many_is_refused(
+    conn: Connection, agency: str, column: str, bad: str, refusal: type[psycopg.Error]
+) -> None:
+    batch = _batch(conn)
+    good = {"category": "pothole", "agency_code": agency, "batch_id": str(batch)}
     rows = "".join(
-        f"refs_test\tcopy-{i}\t{'pothle' if i == 37 else 'pothole'}\t2025-01-01 08:00+03\th\t"
-        "0101000020E6100000A4703D0AD74A49403889416DC4383A40\n"
+        f"refs_test\tcopy-{i}\t"
+        + "\t".join(bad if (c == column and i == 37) else good[c] for c in good)
+        + "\t2025-01-01 08:00+03\th\t0101000020E6100000A4703D0AD74A49403889416DC4383A40\n"
         for i in range(100)
     )
     raw = raw_connection(conn)
+    columns = "source, source_id, category, agency_code, batch_id, reported_at, content_hash, geom"
     with (
-        pytest.raises(psycopg.errors.CheckViolation),
+        pytest.raises(refusal),
         conn.begin_nested(),
         raw.cursor() as cur,
-        cur.copy(
-            "COPY reports (source, source_id, category, reported_at, content_hash, geom) FROM STDIN"
-        ) as cp,
+        cur.copy(f"COPY reports ({columns}) FROM STDIN") as cp,
     ):
         cp.write(rows)
     n = conn.execute(
@@ -145,7 +158,7 @@ def test_a_category_in_use_cannot_go(conn: Connection) -> None:
         conn.execute(sa.text("DELETE FROM routing_rules WHERE category = 'sewage'"))
         conn.execute(sa.text("DELETE FROM categories WHERE code = 'sewage'"))
     assert isinstance(info.value.orig, psycopg.errors.ForeignKeyViolation)
-    assert "still used by reports" in str(info.value.orig)
+    assert "still referenced" in str(info.value.orig)
     # a rename is refused too (no eleventh code: the CHECK of categories)
     with pytest.raises(IntegrityError), conn.begin_nested():
         conn.execute(sa.text("UPDATE categories SET code = 'sewer' WHERE code = 'sewage'"))
