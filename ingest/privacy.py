@@ -14,6 +14,7 @@ database.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Callable
@@ -83,7 +84,7 @@ _NON_DIGIT = re.compile(r"\D")
 
 def _normalise_phone(text: str) -> str:
     """E.164 for a phone-looking id, the id unchanged otherwise."""
-    t = text.translate(_DIGIT_TRANSLATION)
+    t = text if text.isascii() else text.translate(_DIGIT_TRANSLATION)  # ASCII: nothing to map
     if not _PHONE_ID.match(t):
         return text
     digits = _NON_DIGIT.sub("", t)
@@ -120,12 +121,15 @@ def pseudonymise(ids: pd.Series, key: bytes, *, normalised: bool = False) -> pd.
         )
     norm = ids.astype("str") if normalised else normalise_reporter_ids(ids)
 
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key schedule, done once
+
     def hmac_hex(distinct: pd.Series) -> pd.Series:
-        # hmac.digest: the one-shot C path of HMAC (same value as hmac.new(...).hexdigest())
-        return pd.Series(
-            [hmac.digest(key, u.encode("utf-8"), "sha256").hex() for u in distinct.tolist()],
-            dtype="str",
-        )
+        out = []
+        for u in distinct.tolist():
+            h = keyed.copy()
+            h.update(u.encode("utf-8"))
+            out.append(h.hexdigest())
+        return pd.Series(out, dtype="str")
 
     return _map_distinct(norm, hmac_hex)
 

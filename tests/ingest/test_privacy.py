@@ -122,3 +122,10 @@ def test_per_distinct_mapping_keeps_rows_index_and_missing() -> None:
 
 def test_pseudonymise_empty() -> None:
     assert len(pseudonymise(pd.Series([], dtype="str"), KEY)) == 0
+
+
+@pytest.mark.parametrize("key", [b"k" * 16, KEY, b"long key " * 12])
+def test_pseudonym_equals_hmac_sha256_for_any_key_length(key: bytes) -> None:
+    ids = pd.Series(["U1", "+97336123456", "ali@example.com", "U1"], dtype="str")
+    want = [hmac.new(key, i.encode(), hashlib.sha256).hexdigest() for i in ids]
+    assert pseudonymise(ids, key, normalised=True).tolist() == want
