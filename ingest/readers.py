@@ -222,10 +222,28 @@ def _chunked(frame: pd.DataFrame, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
 
 
+def _may_need_escapes(arr: pa.ChunkedArray | pa.Array) -> bool:
+    """False when no string of ``arr`` (type ``string``) holds a quote, a backslash or a
+    control character, found by scanning its UTF-8 bytes at once.
+
+    The bytes of multi-byte characters are all >= 0x80, so they never match; a sliced array's
+    buffer may hold bytes outside the slice, which can only give a needless True.
+    """
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        b = np.frombuffer(data, dtype=np.uint8)
+        if (b < 0x20).any() or (b == ord('"')).any() or (b == ord("\\")).any():
+            return True
+    return False
+
+
 def _json_escape(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     """JSON string literal (with quotes) of each string; null stays null."""
-    # most columns (ids, times, numbers, codes) hold nothing to escape: one scan finds out
-    if not pc.any(pc.match_substring_regex(arr, '[\\\\"\\x00-\\x1f]')).as_py():
+    # most columns (ids, times, numbers, codes) hold nothing to escape
+    if not _may_need_escapes(arr):
         return pc.binary_join_element_wise('"', arr, '"', "")
     s = pc.replace_substring(arr, "\\", "\\\\")
     s = pc.replace_substring(s, '"', '\\"')

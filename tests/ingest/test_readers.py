@@ -416,3 +416,14 @@ def test_json_objects_round_trip(values: list[tuple[str | None, str | None]]) ->
     )
     got = [json.loads(t) for t in json_objects(table).to_pylist()]
     assert got == [{"a": a, "b": b} for a, b in values]
+
+
+def test_json_objects_of_sliced_and_chunked_columns() -> None:
+    # the escape check scans whole buffers: a slice or a later chunk must still be right
+    sliced = pa.table({"a": pa.array(['x"y', "plain", "tab\there"]).slice(1)})
+    assert [json.loads(t) for t in json_objects(sliced).to_pylist()] == [
+        {"a": "plain"},
+        {"a": "tab\there"},
+    ]
+    chunked = pa.table({"a": pa.chunked_array([["plain"], ['q"uote', None]])})
+    assert json_objects(chunked).to_pylist() == ['{"a":"plain"}', '{"a":"q\\"uote"}', '{"a":null}']
