@@ -111,19 +111,39 @@ HASHED_COLUMNS = (
 
 def content_hashes(cols: dict[str, pa.Array]) -> pa.Array:
     """A stable 64-bit hash (decimal text) of each row's :data:`HASHED_COLUMNS`, joined by
-    U+001F with nulls as empty (vectorised: ``pandas.util.hash_array``, fixed key)."""
+    U+001F with nulls as empty (vectorised: ``pandas.util.hash_array``, fixed key).
+
+    The text of each field is that of Arrow's cast to string (floats rounded to 7 decimals,
+    timestamps as ``YYYY-MM-DD HH:MM:SS.ffffffZ``): stored hashes stay comparable across
+    versions, so a re-ingested unchanged row stays ``unchanged``.
+    """
     parts = []
     for name in HASHED_COLUMNS:
         col = cols[name]
         if pa.types.is_floating(col.type):
             col = pc.round(col, 7)
-        parts.append(pc.cast(col, pa.string()))
+        if pa.types.is_timestamp(col.type):
+            parts.append(_timestamp_text(col))
+        else:
+            parts.append(pc.cast(col, pa.string()))
     joined = pc.binary_join_element_wise(
         *parts, "\x1f", null_handling="replace", null_replacement=""
     )
     values = joined.to_numpy(zero_copy_only=False).astype(object)
     hashed = pd.util.hash_array(values, categorize=False)
-    return pa.array(hashed.astype(str), type=pa.string())
+    return pc.cast(pa.array(hashed, type=pa.uint64()), pa.string())
+
+
+def _timestamp_text(col: pa.Array) -> pa.Array:
+    """The text of Arrow's cast of a UTC microsecond timestamp to string, about twice as
+    fast through numpy (``2025-09-30T21:02:44.000000`` -> ``2025-09-30 21:02:44.000000Z``)."""
+    if col.null_count or col.type != pa.timestamp("us", tz="UTC"):
+        return pc.cast(col, pa.string())
+    micros = col.cast(pa.int64()).to_numpy().astype("datetime64[us]")
+    iso = pa.array(np.datetime_as_string(micros, unit="us"))
+    return pc.binary_join_element_wise(
+        pc.replace_substring(iso, "T", " ", max_replacements=1), "Z", ""
+    )
 
 
 def prepare_chunk(

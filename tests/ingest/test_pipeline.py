@@ -293,3 +293,33 @@ def test_suspect_location_python_and_sql_agree(conn, gen_suspect, tmp_path) -> N
         == int((gen_suspect.truth["expected_outcome"] == "flagged:suspect_location").sum())
         > 0
     )
+
+
+def test_content_hashes_are_stable_across_versions() -> None:
+    """Stored hashes decide "unchanged" on a re-ingest: the values of these two rows were
+    computed by the first version of ``content_hashes`` and must never change."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from ingest.pipeline import content_hashes
+
+    utc = dt.UTC
+    cols = {
+        "category": pa.array(["pothole", "sewage"]),
+        "description": pa.array(["حفرة", None]),
+        "reporter_pseudonym": pa.array(["ab", None]),
+        "channel": pa.array(["ios", "web"]),
+        "photo_url": pa.array([None, "https://x/y.jpg"]),
+        "status": pa.array(["open", "closed"]),
+        "reported_at": pa.array(
+            [
+                dt.datetime(2025, 9, 30, 21, 2, 44, tzinfo=utc),
+                dt.datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=utc),
+            ],
+            pa.timestamp("us", tz="UTC"),
+        ),
+        "lat": pa.array([26.2234567891, 26.1]),
+        "lng": pa.array([50.5, 50.61234567]),
+    }
+    assert content_hashes(cols).to_pylist() == ["8139919995491985636", "10442329466581536495"]
