@@ -253,9 +253,40 @@ def hotspot_layer(
     return group
 
 
+class _StartHidden(MacroElement):
+    """Script keeping a layer off the map until the user ticks it in the layer control.
+
+    folium leaves a layer with ``show=False`` out of the map, but streamlit-folium adds every
+    layer it is given (``feature_group_to_add``). This skips the layer's first addition (its
+    content is not drawn) and takes it off the map right after, so the layer control shows
+    it unticked; ticking it adds it normally.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (group) {"
+        " var onAdd = group.onAdd;"
+        " group.onAdd = function (map) {"
+        "  group.onAdd = onAdd;"
+        "  setTimeout(function () { map.removeLayer(group); }, 0);"
+        " };"
+        "})({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "StartHidden"
+
+
 def heat_layer(weights: pd.DataFrame, name: str) -> folium.FeatureGroup:
-    """Heat map of aggregated weights (``lat``, ``lon``, ``weight`` per cell centre)."""
+    """Heat map of aggregated weights (``lat``, ``lon``, ``weight`` per cell centre).
+
+    Off when the map opens (drawing it costs the browser more than the hexagons); the layer
+    control turns it on.
+    """
     group = folium.FeatureGroup(name=name, show=False)
+    _StartHidden().add_to(group)
     if weights.empty:
         return group
     vmax = float(weights["weight"].max()) or 1.0

@@ -250,3 +250,17 @@ def test_hotspot_row_focuses_the_map(page: Page, server: str) -> None:
         page.wait_for_timeout(250)
     assert scale_text().endswith(" m"), scale_text()  # zoomed to street level (metres)
     _shot(page, "planner-focus")
+
+
+def test_heat_layer_starts_off_and_the_layer_control_turns_it_on(page: Page, server: str) -> None:
+    page.goto(server + "/", wait_until="domcontentloaded")
+    frame = _map_frame(page)
+    heat = frame.locator("canvas.leaflet-heatmap-layer")
+    box = frame.locator(".leaflet-control-layers-overlays label").filter(has_text="Heat map")
+    page.wait_for_timeout(500)
+    assert heat.count() == 0
+    assert not box.locator("input").is_checked()
+    frame.locator(".leaflet-control-layers").hover()
+    box.locator("input").check()
+    heat.first.wait_for(state="attached", timeout=MAP_TIMEOUT_S * 1000)
+    _shot(page, "planner-heat")
