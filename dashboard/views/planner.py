@@ -14,6 +14,7 @@ from spatial.postgis.dashboard import Filters
 RESOLUTIONS = (6, 7, 8, 9)
 DEFAULT_RESOLUTION = 8
 TOP_HOTSPOTS = 10
+TOP_TABLE_KEY = "top_table"
 FOCUS_HALF_SIZE_DEG = 0.01  # half the side of the box drawn around a focused hotspot
 
 lang = ui.sidebar_common()
@@ -85,36 +86,16 @@ c4.metric(t("kpi_confidence", lang), "–" if share is None else f"{share:.0%}")
 hot_res, hot_group, hot_period = data.hotspot_set(data.hotspot_groups(version), resolution)
 top = data.top_hotspots(version, hot_res, hot_group, hot_period, TOP_HOTSPOTS)
 
-map_col, side_col = st.columns([3, 2])
-with side_col:
-    st.subheader(t("top_hotspots", lang))
-    focus: tuple[float, float] | None = None
-    if top.empty:
-        st.caption(t("no_hotspots", lang))
-    else:
-        st.caption(t("top_hotspots_help", lang))
-        shown = pd.DataFrame(
-            {
-                t("place", lang): top[i18n.place_column(lang)],
-                t("n_incidents", lang): top["n_incidents"],
-                t("trend", lang): top["trend"].map(lambda x: i18n.trend_labels(lang).get(x, x)),
-                t("confidence", lang): top["confidence"].map(
-                    lambda v: "" if pd.isna(v) else f"{int(v)} %"
-                ),
-            }
-        )
-        event = st.dataframe(
-            shown,
-            hide_index=True,
-            on_select="rerun",
-            selection_mode="single-row",
-            key="top_table",
-        )
-        rows = event.selection.rows if event is not None else []
-        if rows:
-            row = top.iloc[rows[0]]
-            focus = (float(row["lat"]), float(row["lon"]))
+# the map is sent before the table: its component starts loading first in the browser. The
+# table's row selection (widget state from the previous run) tells the map where to focus.
+focus: tuple[float, float] | None = None
+selected = st.session_state.get(TOP_TABLE_KEY)
+rows = list(selected["selection"]["rows"]) if selected else []
+if rows and not top.empty and rows[0] < len(top):
+    row = top.iloc[rows[0]]
+    focus = (float(row["lat"]), float(row["lon"]))
 
+map_col, side_col = st.columns([3, 2])
 with map_col:
     names_ = maps.LayerNames(
         governorates=t("layer_governorates", lang),
@@ -162,6 +143,31 @@ with map_col:
         st.caption(t("markers_hidden", lang, n=maps.MAX_INCIDENT_MARKERS))
     if cells.empty:
         st.info(t("no_data", lang))
+
+with side_col:
+    st.subheader(t("top_hotspots", lang))
+
+    if top.empty:
+        st.caption(t("no_hotspots", lang))
+    else:
+        st.caption(t("top_hotspots_help", lang))
+        shown = pd.DataFrame(
+            {
+                t("place", lang): top[i18n.place_column(lang)],
+                t("n_incidents", lang): top["n_incidents"],
+                t("trend", lang): top["trend"].map(lambda x: i18n.trend_labels(lang).get(x, x)),
+                t("confidence", lang): top["confidence"].map(
+                    lambda v: "" if pd.isna(v) else f"{int(v)} %"
+                ),
+            }
+        )
+        st.dataframe(
+            shown,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key=TOP_TABLE_KEY,
+        )
 
 st.subheader(t("weekly_trend", lang))
 trend = data.weekly_trend(version, filters)
