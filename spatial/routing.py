@@ -118,6 +118,10 @@ class RoutingConfig:
                 )
 
 
+SLACK_M = 1e-6
+"""Added to search distances of candidate look-ups, so that rounding never drops a candidate
+(the exact distance test that follows decides)."""
+
 SUBDIVIDE_CELL_M = 1000.0
 """Polygons are cut into pieces on a grid of this cell size (metres) before indexing, so each
 containment or distance test touches a few dozen vertices instead of a whole coastline."""
@@ -213,6 +217,10 @@ class BoundaryLayers:
     #: where each authority wins (its polygon minus higher-precedence ones): boundaries
     #: between agencies are edges of these
     effective: PieceIndex
+    #: the envelopes of the ``effective`` pieces grown by ``config.boundary_band_m`` (plus
+    #: :data:`SLACK_M`), same order: a piece can be within the band of a point only if its
+    #: grown envelope holds the point
+    band_boxes: STRtree
     categories: tuple[str, ...]  # column k of the tables; column len(categories) = unknown
     agencies: tuple[str, ...]
     agency_table: npt.NDArray[np.int64]  # [authority, category] -> index into agencies
@@ -405,13 +413,21 @@ def prepare_layers(
     first_at = np.sort(first_at)
     places_ok, place_xy = places_ok.iloc[first_at], place_xy[first_at]
 
+    effective_pieces = PieceIndex.build(effective, SUBDIVIDE_CELL_M)
+    grow = config.boundary_band_m + SLACK_M
+    env = shapely.bounds(effective_pieces.pieces).reshape(-1, 4)
+    band_boxes = STRtree(
+        shapely.box(env[:, 0] - grow, env[:, 1] - grow, env[:, 2] + grow, env[:, 3] + grow)
+    )
+
     return BoundaryLayers(
         config=config,
         gov_codes=gov["code"].astype(str).to_numpy(dtype=object),
         governorates=PieceIndex.build(gov_geoms_m, SUBDIVIDE_CELL_M),
         auth=auth,
         authorities=PieceIndex.build(auth_geoms_m, SUBDIVIDE_CELL_M),
-        effective=PieceIndex.build(effective, SUBDIVIDE_CELL_M),
+        effective=effective_pieces,
+        band_boxes=band_boxes,
         categories=categories,
         agencies=agencies,
         agency_table=agency_table,
@@ -545,12 +561,18 @@ def assign_jurisdiction(reports: gpd.GeoDataFrame, layers: BoundaryLayers) -> pd
     d_other = np.full(len(lp), np.inf)
     other_auth = np.full(len(lp), -1, dtype=np.int64)
     if len(cand):
-        # candidate pieces within reach first (one tree query, with a hair of slack so that
-        # the exact test below alone decides), then exact distances only for the pieces of
-        # another authority with a different agency for the report's category
+        # candidate pieces first: for reports inside an authority (reach = band) the pieces
+        # whose band-grown envelope holds the point, for the few outside (a longer reach) a
+        # dwithin query; then exact distances only for the pieces of another authority with a
+        # different agency for the report's category
         reach = d_own[cand] + band
-        slack = reach * 1e-9 + 1e-6
-        pi, ti = layers.effective.tree.query(lp[cand], predicate="dwithin", distance=reach + slack)
+        inner = np.flatnonzero(d_own[cand] == 0)
+        outer = np.flatnonzero(d_own[cand] != 0)
+        pi_in, ti_in = layers.band_boxes.query(lp[cand[inner]])
+        pi_out, ti_out = layers.effective.tree.query(
+            lp[cand[outer]], predicate="dwithin", distance=reach[outer] + SLACK_M
+        )
+        pi, ti = np.concatenate((inner[pi_in], outer[pi_out])), np.concatenate((ti_in, ti_out))
         src, own = cand[pi], layers.effective.owner[ti]
         differs = (layers.agency_table[own, cat_l[src]] != agency_idx[src]) & (own != a_win[src])
         src, ti, own, pi = src[differs], ti[differs], own[differs], pi[differs]

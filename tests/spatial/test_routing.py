@@ -216,6 +216,19 @@ def test_ten_metres_either_side_of_boundary(
     assert "boundary" not in light["routing_reason"]
 
 
+@pytest.mark.parametrize("dx_m", [-40.0, -25.5, -24.5, -12.0, -0.5, 0.5, 24.5, 25.5])
+def test_band_edge_either_side(layers: BoundaryLayers, dx_m: float) -> None:
+    # the band's candidate look-up (grown envelopes) must neither drop nor add a boundary
+    pt = offset_m(*SHARED, dx_m, 0.0)
+    row = assign_jurisdiction(reports([pt], ["pothole"]), layers).iloc[0]
+    if abs(dx_m) < CFG.boundary_band_m:
+        assert row["routing_confidence"] == pytest.approx(band_confidence(abs(dx_m)), abs=0.01)
+        assert "near the boundary" in row["routing_reason"]
+    else:
+        assert row["routing_confidence"] == 1.0
+        assert "boundary" not in row["routing_reason"]
+
+
 def test_band_is_configurable() -> None:
     narrow = tiny_layers(RoutingConfig(boundary_band_m=5.0))
     pt = offset_m(*SHARED, -10.0, 0.0)
