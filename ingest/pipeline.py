@@ -80,7 +80,9 @@ class IngestSummary:
 
 @dataclass(frozen=True)
 class PreparedChunk:
-    """One chunk ready for COPY: staged rows, rejects and raw rows (Arrow tables)."""
+    """One chunk ready for COPY: staged rows, rejects and raw rows (Arrow tables), and the
+    same already encoded for COPY (encoded on the preparing thread, so the loader thread only
+    sends bytes)."""
 
     staged: pa.Table
     rejects: pa.Table
@@ -88,6 +90,12 @@ class PreparedChunk:
     n_in: int
     rejects_by_reason: dict[str, int]
     flags: dict[str, int]
+    reports_copy: db.CopyPayload
+    """Every staged row as new reports (the loader re-encodes when some already exist)."""
+    rejects_copy: db.CopyPayload
+    raw_copy: db.CopyPayload
+    suspect_keys: pd.DataFrame
+    """Per staged row, what the batch-wide ``suspect_location`` pass needs (:class:`_NewRows`)."""
 
 
 def _str_array(values: pd.Series) -> pa.Array:
@@ -241,6 +249,10 @@ def prepare_chunk(
         n_in=len(frame),
         rejects_by_reason={str(k): int(v) for k, v in rej["reason"].value_counts().items()},
         flags=flags,
+        reports_copy=db.new_reports_payload(staged),
+        rejects_copy=db.rejects_payload(rejects),
+        raw_copy=db.raw_rows_payload(raw),
+        suspect_keys=_NewRows.keys(staged),
     )
 
 
@@ -397,37 +409,40 @@ def ingest_file(
 
 class _NewRows:
     """What the batch-wide ``suspect_location`` rule needs of the rows loaded as new: their
-    coordinate, a 64-bit hash of their reporter pseudonym, their id, and whether validation
-    already flagged them (about 40 bytes a row)."""
+    coordinate, a 64-bit hash of their reporter pseudonym, whether validation already
+    flagged them, and their id (about 40 bytes a row)."""
 
     def __init__(self) -> None:
-        self._parts: list[pd.DataFrame] = []
+        self._keys: list[pd.DataFrame] = []
         self._ids: list[pa.Array] = []
 
-    def add(self, staged: pa.Table) -> None:
-        """Remember the new rows of one chunk (``staged`` as COPied into ``reports``)."""
+    @staticmethod
+    def keys(staged: pa.Table) -> pd.DataFrame:
+        """The rule's inputs for each staged row (computed while preparing the chunk)."""
         pseudonyms = staged.column("reporter_pseudonym").to_numpy(zero_copy_only=False)
-        self._parts.append(
-            pd.DataFrame(
-                {
-                    "lat": staged.column("lat").to_numpy(),
-                    "lng": staged.column("lng").to_numpy(),
-                    "reporter": pd.util.hash_array(pseudonyms.astype(object), categorize=True),
-                    "flagged": pc.match_substring(
-                        staged.column("flags"), "suspect_location"
-                    ).to_numpy(zero_copy_only=False),
-                }
-            )
+        return pd.DataFrame(
+            {
+                "lat": staged.column("lat").to_numpy(),
+                "lng": staged.column("lng").to_numpy(),
+                "reporter": pd.util.hash_array(pseudonyms.astype(object), categorize=True),
+                "flagged": pc.match_substring(staged.column("flags"), "suspect_location")
+                .to_numpy(zero_copy_only=False)
+                .astype(bool),
+            }
         )
-        self._ids.append(staged.column("source_id").combine_chunks())
+
+    def add(self, keys: pd.DataFrame, ids: pa.Array | pa.ChunkedArray) -> None:
+        """Remember the rows of one chunk loaded as new (their :meth:`keys` and ids)."""
+        self._keys.append(keys.reset_index(drop=True))
+        self._ids.append(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
 
     def suspects(self, min_reporters: int) -> list[str]:
         """Ids of the rows the rule flags over the whole batch that no chunk flagged (the
         rule of ``ingest.validate.suspect_location_mask``; a missing reporter hashes as one
         more reporter, as there)."""
-        if not self._parts:
+        if not self._keys:
             return []
-        rows = pd.concat(self._parts, ignore_index=True)
+        rows = pd.concat(self._keys, ignore_index=True)
         mask = suspect_location_mask(rows["lat"], rows["lng"], rows["reporter"], min_reporters)
         todo = np.flatnonzero(mask.to_numpy() & ~rows["flagged"].to_numpy())
         ids = pa.chunked_array(self._ids, type=pa.string())
@@ -500,7 +515,7 @@ class _Loader:
                     return
 
     def _load(self, chunk: PreparedChunk) -> None:
-        staged = chunk.staged
+        staged, keys, copy = chunk.staged, chunk.suspect_keys, chunk.reports_copy
         ids = staged.column("source_id").to_pylist() if self.lookup else []
         known = db.existing_hashes(self.conn, self.source, ids) if self.lookup else {}
         if known:
@@ -518,13 +533,14 @@ class _Loader:
                 merged = db.merge_changed(self.conn, source=self.source, batch_id=self.batch_id)
                 self.updated += merged.updated
                 self.unchanged += int(changed.sum()) - merged.updated
-            staged = staged.filter(pa.array(~is_known))
+            staged, keys = staged.filter(pa.array(~is_known)), keys[~is_known]
+            copy = db.new_reports_payload(staged)
         t = time.perf_counter()
-        db.copy_new_reports(self.conn, staged)
+        db.copy_payload(self.conn, copy)
         self.new += staged.num_rows
-        self.new_rows.add(staged)
+        self.new_rows.add(keys, staged.column("source_id"))
         t_raw = time.perf_counter()
         self.report_seconds += t_raw - t
-        db.copy_rejects(self.conn, chunk.rejects)
-        db.copy_raw_rows(self.conn, chunk.raw)
+        db.copy_payload(self.conn, chunk.rejects_copy)
+        db.copy_payload(self.conn, chunk.raw_copy)
         self.raw_seconds += time.perf_counter() - t_raw

@@ -11,11 +11,12 @@ neither deadlock nor duplicate.
 
 from __future__ import annotations
 
-import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -75,8 +76,6 @@ NEW_REPORT_COLUMNS = (
     "geom",
 )
 """Columns COPied straight into ``reports`` for new rows (``geom`` as hex EWKB)."""
-
-_COPY_CHUNK_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -139,48 +138,78 @@ def create_staging(conn: Connection) -> None:
     conn.exec_driver_sql(f"CREATE TEMP TABLE {STAGING_TABLE} ({cols}) ON COMMIT DROP")
 
 
-def _copy_table(conn: Connection, target: str, columns: list[str], table: pa.Table) -> None:
-    """COPY an Arrow table (column order = ``columns``) into ``target`` as CSV."""
-    if table.num_rows == 0:
+@dataclass(frozen=True)
+class CopyPayload:
+    """Rows encoded for one ``COPY target (columns) FROM STDIN``: built without a database
+    (so an ingest can encode on one thread while another thread loads), sent by
+    :func:`copy_payload`."""
+
+    target: str
+    columns: tuple[str, ...]
+    options: str
+    """The COPY options, e.g. ``(FORMAT csv)``; empty for the text format."""
+    parts: tuple[Any, ...]
+    """The data, as bytes-like pieces sent in order (Arrow buffers are sent without a copy)."""
+    rows: int
+
+
+def csv_payload(target: str, columns: Sequence[str], table: pa.Table) -> CopyPayload:
+    """An Arrow table's ``columns`` (in that order) as a CSV COPY into ``target``."""
+    sink = pa.BufferOutputStream()
+    if table.num_rows:
+        pacsv.write_csv(
+            table.select(list(columns)),
+            sink,
+            write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
+        )
+    return CopyPayload(target, tuple(columns), "(FORMAT csv)", (sink.getvalue(),), table.num_rows)
+
+
+def copy_payload(conn: Connection, payload: CopyPayload) -> None:
+    """Send one payload by COPY on ``conn`` (nothing when it has no row)."""
+    if payload.rows == 0:
         return
-    sink = io.BytesIO()
-    pacsv.write_csv(
-        table,
-        sink,
-        write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
-    )
-    data = sink.getbuffer()
-    raw = raw_connection(conn)
-    sql = f"COPY {target} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-    with raw.cursor() as cur, cur.copy(sql) as cp:
-        for start in range(0, len(data), _COPY_CHUNK_BYTES):
-            cp.write(data[start : start + _COPY_CHUNK_BYTES])
+    sql = f"COPY {payload.target} ({', '.join(payload.columns)}) FROM STDIN {payload.options}"
+    with raw_connection(conn).cursor() as cur, cur.copy(sql) as cp:
+        for part in payload.parts:
+            cp.write(memoryview(part))  # psycopg splits large buffers itself
 
 
 def copy_staging(conn: Connection, table: pa.Table) -> None:
     """COPY prepared rows (columns :data:`STAGING_COLUMNS`, in order) into the staging table."""
-    names = [n for n, _ in STAGING_COLUMNS]
-    _copy_table(conn, STAGING_TABLE, names, table.select(names))
+    copy_payload(conn, csv_payload(STAGING_TABLE, [n for n, _ in STAGING_COLUMNS], table))
+
+
+REJECT_COLUMNS = ("batch_id", "row_number", "reason", "detail")
+"""Columns of ``ingest_rejects`` an ingest writes."""
+
+
+def rejects_payload(table: pa.Table) -> CopyPayload:
+    """Rejects (:data:`REJECT_COLUMNS`) as a COPY into ``ingest_rejects``."""
+    return csv_payload("ingest_rejects", REJECT_COLUMNS, table)
 
 
 def copy_rejects(conn: Connection, table: pa.Table) -> None:
-    """COPY rejects (``batch_id, row_number, reason, detail``) into ``ingest_rejects``."""
-    cols = ["batch_id", "row_number", "reason", "detail"]
-    _copy_table(conn, "ingest_rejects", cols, table.select(cols))
+    """COPY rejects (:data:`REJECT_COLUMNS`) into ``ingest_rejects``."""
+    copy_payload(conn, rejects_payload(table))
 
 
-_TEXT_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
-"""COPY text-format escapes (backslash first)."""
+_TEXT_COPY_ESCAPES = ((92, "\\", "\\\\"), (9, "\t", "\\t"), (10, "\n", "\\n"), (13, "\r", "\\r"))
+"""COPY text-format escapes, backslash first: the byte, the character, its replacement."""
+
+RAW_BLOCK_COLUMNS = ("batch_id", "first_row", "rows")
+"""Columns of ``raw_row_blocks`` (sql/007)."""
 
 
-def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
-    """Store raw rows (``batch_id, row_number, raw`` JSON text) in the restricted
-    ``raw_row_blocks`` as one block: a JSON array of the rows, in order (sql/007).
+def raw_rows_payload(table: pa.Table) -> CopyPayload:
+    """Raw rows (``batch_id, row_number, raw`` JSON text) as one block of the restricted
+    ``raw_row_blocks``: a JSON array of the rows, in order (sql/007).
 
     The rows must be consecutive rows of one batch (one chunk of a file). Administrators read
     them back one per row, verbatim, through the ``raw_rows`` view. One COPY line in text
     format, built vectorised: each row's text escaped for COPY (backslashes and control
-    characters only; JSON's double quotes pass as they are), joined by commas.
+    characters only, and only the escapes present; JSON's double quotes pass as they are),
+    the rows joined by commas.
 
     Raises
     ------
@@ -188,22 +217,42 @@ def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
         When the rows are not consecutive rows of one batch.
     """
     if table.num_rows == 0:
-        return
+        return CopyPayload("raw_row_blocks", RAW_BLOCK_COLUMNS, "", (), 0)
     batches = pc.unique(table.column("batch_id")).to_pylist()
     numbers = table.column("row_number").to_numpy()
     first = int(numbers[0])
     if len(batches) != 1 or not np.array_equal(numbers, np.arange(first, first + len(numbers))):
         raise ValueError("copy_raw_rows: a block holds consecutive rows of one batch")
-    raw = table.column("raw").combine_chunks()
-    for plain, escaped in _TEXT_COPY_ESCAPES:
-        raw = pc.replace_substring(raw, plain, escaped)
-    as_list = pa.ListArray.from_arrays(pa.array([0, len(raw)], type=pa.int32()), raw)
-    body = pc.binary_join(as_list, ",")[0].as_py()
-    data = f"{batches[0]}\t{first}\t[{body}]\n".encode()
-    sql = "COPY raw_row_blocks (batch_id, first_row, rows) FROM STDIN"
-    with raw_connection(conn).cursor() as cur, cur.copy(sql) as cp:
-        for start in range(0, len(data), _COPY_CHUNK_BYTES):
-            cp.write(data[start : start + _COPY_CHUNK_BYTES])
+    raw = table.column("raw").combine_chunks().cast(pa.string())
+    body = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(raw)], pa.int32()), raw), ",")
+    text = _string_bytes(body)
+    # one look at the bytes tells which escapes are needed at all (JSON text rarely holds a
+    # raw control character; backslashes only where it escapes something)
+    present = [esc for esc in _TEXT_COPY_ESCAPES if (text == esc[0]).any()]
+    if present:
+        for _, plain, escaped in present:
+            body = pc.replace_substring(body, plain, escaped)
+        text = _string_bytes(body)
+    parts = (f"{batches[0]}\t{first}\t[".encode(), text, b"]\n")
+    return CopyPayload("raw_row_blocks", RAW_BLOCK_COLUMNS, "", parts, len(raw))
+
+
+def _string_bytes(one: pa.Array) -> npt.NDArray[np.uint8]:
+    """The UTF-8 bytes of the single value of a string array, without a copy."""
+    lo, hi = np.frombuffer(one.buffers()[1], dtype=np.int32, count=2, offset=one.offset * 4)
+    data = one.buffers()[2]
+    return np.frombuffer(data, dtype=np.uint8)[lo:hi] if data is not None else np.empty(0, np.uint8)
+
+
+def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
+    """Store raw rows in the restricted ``raw_row_blocks`` (see :func:`raw_rows_payload`).
+
+    Raises
+    ------
+    ValueError
+        When the rows are not consecutive rows of one batch.
+    """
+    copy_payload(conn, raw_rows_payload(table))
 
 
 def source_has_reports(conn: Connection, source: str) -> bool:
@@ -229,11 +278,16 @@ def existing_hashes(conn: Connection, source: str, source_ids: list[str]) -> dic
     return {str(r[0]): str(r[1]) for r in rows}
 
 
+def new_reports_payload(table: pa.Table) -> CopyPayload:
+    """New rows (columns :data:`NEW_REPORT_COLUMNS`, ``geom`` as hex EWKB) as a COPY into
+    ``reports``."""
+    return csv_payload("reports", NEW_REPORT_COLUMNS, table)
+
+
 def copy_new_reports(conn: Connection, table: pa.Table) -> None:
     """COPY new rows (columns :data:`NEW_REPORT_COLUMNS`, ``geom`` as hex EWKB) into
     ``reports``. The caller has checked, under :func:`lock_source`, that none exists yet."""
-    cols = list(NEW_REPORT_COLUMNS)
-    _copy_table(conn, "reports", cols, table.select(cols))
+    copy_payload(conn, new_reports_payload(table))
 
 
 def merge_changed(conn: Connection, *, source: str, batch_id: int) -> MergeCounts:

@@ -247,10 +247,14 @@ def test_encoding_error_deep_in_file_loads_nothing(engine, tmp_path) -> None:  #
 def test_loader_failure_propagates(conn, gen, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from spatial.postgis import reports as db
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("disk full (simulated)")
+    send = db.copy_payload
 
-    monkeypatch.setattr(db, "copy_raw_rows", broken)
+    def broken(conn, payload):  # type: ignore[no-untyped-def]
+        if payload.target == "raw_row_blocks":
+            raise RuntimeError("disk full (simulated)")
+        send(conn, payload)
+
+    monkeypatch.setattr(db, "copy_payload", broken)
     path = tmp_path / "export.csv"
     gen.write(path)
     with pytest.raises(RuntimeError, match="disk full"):
