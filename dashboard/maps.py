@@ -23,6 +23,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from dashboard.polygons import PolygonSet
 from spatial.grid import cells_to_polygons
 
 BAHRAIN_CENTER = (26.07, 50.55)
@@ -129,6 +130,10 @@ COORD_DECIMALS = 5
 GeoJSON text of full precision, with no visible difference."""
 
 
+HEAT_WEIGHT_DECIMALS = 3
+"""Heat weights (0-1) are sent to the browser with this many decimals."""
+
+
 def _feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     rounded = gdf.set_geometry(
         shapely.transform(gdf.geometry.array, lambda xy: np.round(xy, COORD_DECIMALS))
@@ -160,6 +165,9 @@ def hexagon_layer(
 ) -> folium.FeatureGroup:
     """One hexagon per row of ``cells`` (``h3_cell`` int64 and ``value_column``), shaded by value.
 
+    The hexagons go to the browser as one compact :class:`dashboard.polygons.PolygonSet`;
+    the tooltip shows ``label`` (default: the column name) and the value.
+
     Examples
     --------
     >>> import h3
@@ -171,49 +179,21 @@ def hexagon_layer(
     group = folium.FeatureGroup(name=name, show=True)
     if cells.empty:
         return group
-    vmax = float(cells[value_column].max())
-    gdf = gpd.GeoDataFrame(
-        {
-            "h3_cell": cells["h3_cell"].astype("int64").astype(str).to_numpy(),
-            "value": cells[value_column].astype(float).to_numpy(),
-            "fill": [_hex_color(float(v), vmax) for v in cells[value_column]],
-        },
-        geometry=cells_to_polygons(cells["h3_cell"].to_numpy()).to_numpy(),
-        crs=4326,
-    )
-    _add_by_fill(
-        group,
-        gdf,
-        {"color": "#7f0000", "weight": 0.5, "fillOpacity": 0.6},
-        fields=["value"],
-        aliases=[label or value_column],
-    )
+    values = cells[value_column].astype(float).to_numpy()
+    vmax = float(values.max())
+    style = {"color": "#7f0000", "weight": 0.5, "fillOpacity": 0.6}
+    PolygonSet(
+        cells_to_polygons(cells["h3_cell"].to_numpy()),
+        styles=[{**style, "fillColor": c} for c in HEX_COLORS],
+        style_index=[HEX_COLORS.index(_hex_color(v, vmax)) for v in values],
+        tooltips=[f"{v:,.0f}" for v in values],
+        tooltip_title=label or value_column,
+        properties=[
+            {"h3_cell": int(c), "value": float(v)}
+            for c, v in zip(cells["h3_cell"], values, strict=True)
+        ],
+    ).add_to(group)
     return group
-
-
-def _add_by_fill(
-    group: folium.FeatureGroup,
-    gdf: gpd.GeoDataFrame,
-    style: Mapping[str, object],
-    fields: list[str],
-    aliases: list[str] | None = None,
-    labels: bool = True,
-    stroke_is_fill: bool = False,
-) -> None:
-    """One GeoJSON per fill colour with a constant style.
-
-    folium writes a style switch listing every feature id of every style but the most common
-    one; with one style per GeoJSON that list is empty, which halves the map's HTML.
-    """
-    for fill, part in gdf.groupby("fill", sort=True):
-        constant = {**style, "fillColor": fill}
-        if stroke_is_fill:
-            constant["color"] = fill
-        folium.GeoJson(
-            _feature_collection(part),
-            style_function=lambda _f, st=constant: dict(st),
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, labels=labels),
-        ).add_to(group)
 
 
 def hotspot_layer(
@@ -231,25 +211,24 @@ def hotspot_layer(
     if spots.empty:
         return group
     trend_labels = trend_labels or {}
-    trends = spots["trend"].fillna("").astype(str) if "trend" in spots else ""
-    gdf = gpd.GeoDataFrame(
-        {
-            "hot_class": spots["hot_class"].astype(int).to_numpy(),
-            "confidence": spots["confidence"].fillna(0).astype(int).astype(str).to_numpy() + " %",
-            "trend": [trend_labels.get(t, t) for t in trends],
-            "fill": [HOT_COLORS[int(c)] for c in spots["hot_class"]],
-        },
-        geometry=cells_to_polygons(spots["h3_cell"].to_numpy()).to_numpy(),
-        crs=4326,
-    )
-    _add_by_fill(
-        group,
-        gdf,
-        {"weight": 1, "fillOpacity": 0.7},
-        fields=["confidence", "trend"],
-        labels=False,
-        stroke_is_fill=True,
-    )
+    trends = spots["trend"].fillna("").astype(str) if "trend" in spots else [""] * len(spots)
+    classes = sorted(HOT_COLORS)
+    hot = spots["hot_class"].astype(int).tolist()
+    confidence = [f"{int(v)} %" for v in spots["confidence"].fillna(0)]
+    labels = [trend_labels.get(t, t) for t in trends]
+    PolygonSet(
+        cells_to_polygons(spots["h3_cell"].to_numpy()),
+        styles=[
+            {"weight": 1, "fillOpacity": 0.7, "color": HOT_COLORS[k], "fillColor": HOT_COLORS[k]}
+            for k in classes
+        ],
+        style_index=[classes.index(k) for k in hot],
+        tooltips=[f"{c} · {t}" if t else c for c, t in zip(confidence, labels, strict=True)],
+        properties=[
+            {"hot_class": k, "confidence": c, "trend": t}
+            for k, c, t in zip(hot, confidence, labels, strict=True)
+        ],
+    ).add_to(group)
     return group
 
 
@@ -290,8 +269,10 @@ def heat_layer(weights: pd.DataFrame, name: str) -> folium.FeatureGroup:
     if weights.empty:
         return group
     vmax = float(weights["weight"].max()) or 1.0
-    arr = weights[["lat", "lon", "weight"]].to_numpy(dtype=float)
-    data = [[lat, lon, w / vmax] for lat, lon, w in arr.tolist()]
+    arr = weights[["lat", "lon", "weight"]].to_numpy(dtype=float, copy=True)
+    arr[:, :2] = np.round(arr[:, :2], COORD_DECIMALS)
+    arr[:, 2] = np.round(arr[:, 2] / vmax, HEAT_WEIGHT_DECIMALS)
+    data = arr.tolist()
     folium.plugins.HeatMap(data, radius=14, blur=18, min_opacity=0.3).add_to(group)
     return group
 
@@ -385,9 +366,11 @@ def finish(m: folium.Map, layers: list[folium.FeatureGroup]) -> folium.Map:
 
 
 def hexagon_features(group: folium.FeatureGroup) -> list[dict[str, Any]]:
-    """The GeoJSON features inside a layer built here (for tests and focus lookups)."""
+    """The GeoJSON(-like) features inside a layer built here (for tests and focus lookups)."""
     out: list[dict[str, Any]] = []
     for child in group._children.values():
         if isinstance(child, folium.GeoJson):
             out.extend(child.data.get("features", []))
+        elif isinstance(child, PolygonSet):
+            out.extend(child.features())
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
@@ -10,7 +11,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
-from dashboard import assets, maps
+from dashboard import assets, maps, polygons
+from spatial import grid
 
 SRC_HREF = re.compile(r"""<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["']([^"']+)["']""", re.I)
 
@@ -32,8 +34,10 @@ def _render(m) -> str:
     return m.get_root().render()
 
 
-def _feature_count(html: str, marker: str) -> int:
-    return html.count(f'"{marker}"')
+def _polygon_payloads(html: str) -> list[dict]:
+    """The compact polygon sets (dashboard.polygons) written into a rendered map."""
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(html, m.start())[0] for m in re.finditer(r'\{"rings": ', html)]
 
 
 def _governorates() -> gpd.GeoDataFrame:
@@ -52,8 +56,12 @@ def test_hexagon_layer_draws_one_polygon_per_cell(n: int) -> None:
     cells = pd.DataFrame({"h3_cell": _cells(n), "n_incidents": range(1, n + 1)})
     m = maps.finish(maps.base_map(), [maps.hexagon_layer(cells, "Hexes")])
     html = _render(m)
-    assert _feature_count(html, "h3_cell") == n
-    assert html.count('"type": "Polygon"') == n
+    payloads = _polygon_payloads(html)
+    assert sum(len(p["rings"]) for p in payloads) == n
+    # what the browser rebuilds is each cell's hexagon, to the 1e-5 degree sent
+    for ring, cell in zip(payloads[0]["rings"] if n else [], cells["h3_cell"], strict=True):
+        got = Polygon(polygons.decode_ring(ring))
+        assert got.hausdorff_distance(grid.cells_to_polygons([cell]).iloc[0]) < 1e-5
 
 
 def test_hexagon_polygons_are_lon_lat_around_the_input() -> None:
@@ -225,3 +233,21 @@ def test_cell_weights_are_cell_centres() -> None:
     for c, lat, lon in zip(cells["h3_cell"], w["lat"], w["lon"], strict=True):
         assert h3.latlng_to_cell(lat, lon, 8) == h3.int_to_str(c)
     assert maps.cell_weights(cells.iloc[:0]).empty
+
+
+def test_polygon_tooltips_are_text_not_html() -> None:
+    spots = pd.DataFrame(
+        {"h3_cell": _cells(1), "hot_class": [3], "confidence": [99], "trend": ["x"]}
+    )
+    g = maps.hotspot_layer(spots, "Spots", {"x": "<img src=x onerror=alert(1)>"})
+    html = _render(maps.finish(maps.base_map(), [g]))
+    (payload,) = _polygon_payloads(html)
+    assert "<img src=x" not in html and payload["tips"] == [
+        "99 % · &lt;img src=x onerror=alert(1)&gt;"
+    ]
+
+
+def test_polygon_set_needs_one_style_and_tooltip_per_polygon() -> None:
+    shapes = grid.cells_to_polygons(_cells(2))
+    with pytest.raises(ValueError, match="one style index and one tooltip per polygon"):
+        polygons.PolygonSet(shapes, styles=[{}], style_index=[0], tooltips=["a", "b"])
