@@ -41,8 +41,28 @@ def _make(name: str, summary: str) -> None:
 
 
 for _name, _summary in BENCHMARKS.items():
-    if _name != "dashboard":
+    if _name not in ("dashboard", "ingest"):
         _make(_name, _summary)
+
+
+@bench_app.command("ingest")
+def ingest(
+    reports: int = typer.Option(1_000_000, "--reports", help="Generated reports to use."),
+    seed: int = typer.Option(7, "--seed", help="Generator seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    runs: int = typer.Option(
+        1, "--runs", min=1, help="Measured pairs (full ingest, floor) on the same file; medians."
+    ),
+    chunk_rows: int = typer.Option(
+        50_000, "--chunk-rows", min=1, help="Rows per chunk of the full ingest."
+    ),
+) -> None:
+    """Benchmark: full ingest vs a plain COPY of the same prepared rows into the same indexed
+    table."""
+    module = importlib.import_module("benchmarks.bench_ingest")
+    figures = module.run(reports=reports, seed=seed, runs=runs, chunk_rows=chunk_rows)
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2, default=str))
 
 
 @bench_app.command("dashboard")

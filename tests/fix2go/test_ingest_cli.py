@@ -215,3 +215,33 @@ def test_two_concurrent_overlapping_ingests(db_url, tmp_path) -> None:  # type: 
     assert s1["n_unchanged"] + s2["n_unchanged"] == 1000  # the overlap, counted once as unchanged
     for s in (s1, s2):
         assert s["n_in"] == s["n_new"] + s["n_updated"] + s["n_unchanged"] + s["n_rejected"] == 2000
+
+
+def test_bench_ingest_small_runs_twice_and_accounts_for_every_row(db_url) -> None:  # type: ignore[no-untyped-def]
+    """``fix2go bench ingest --runs 2`` on a small file: two measured pairs, medians, and the
+    floor loads exactly the rows the full ingest accepted (no time is asserted)."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "ingest",
+            "--reports",
+            "600",
+            "--seed",
+            "3",
+            "--runs",
+            "2",
+            "--chunk-rows",
+            "150",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output[result.output.index("{\n") :])
+    assert len(figures["runs"]) == 2 and figures["chunk_rows"] == 150
+    for one in figures["runs"]:
+        counts = one["summary"]
+        assert counts["in"] == 600 == counts["new"] + counts["rejected"]
+        assert one["floor_rows"] == counts["new"]
+        assert one["full_s"] > 0 and one["floor_s"] > 0
+    assert figures["median_ratio_full_to_floor"] > 0
