@@ -19,6 +19,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -329,6 +330,8 @@ def ingest_file(
     loader = _Loader(
         conn, source=source, batch_id=batch_id, lookup=db.source_has_reports(conn, source)
     )
+    # earlier reports (of any source) at a coordinate of this batch count for suspect_location
+    reports_before = db.has_reports(conn)
     loader.start()
     seen: set[str] = set()
     n_in = n_chunks = n_rejected = 0
@@ -373,10 +376,17 @@ def ingest_file(
         loader.close()
         timings["load_wait"] += time.perf_counter() - t
     t = time.perf_counter()
+    min_reporters = config.validation.suspect_min_reporters
     if n_chunks > 1:
         # validation judged each chunk on its own: a coordinate shared across chunks
-        suspects = loader.new_rows.suspects(config.validation.suspect_min_reporters)
+        suspects = loader.new_rows.suspects(min_reporters)
         flags["suspect_location"] += db.add_flag(conn, source, suspects, "suspect_location")
+    if reports_before:
+        # and across batches: reports already loaded at a coordinate of this batch's new rows
+        lat, lng = loader.new_rows.coordinates()
+        flags["suspect_location"] += db.flag_shared_coordinates(
+            conn, lat, lng, min_reporters, "suspect_location"
+        )
     db.finish_batch(
         conn,
         batch_id,
@@ -435,6 +445,13 @@ class _NewRows:
         """Remember the rows of one chunk loaded as new (their :meth:`keys` and ids)."""
         self._keys.append(keys.reset_index(drop=True))
         self._ids.append(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
+
+    def coordinates(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The distinct ``(lat, lng)`` of the rows loaded as new."""
+        if not self._keys:
+            return np.empty(0), np.empty(0)
+        pairs = pd.concat(self._keys, ignore_index=True)[["lat", "lng"]].drop_duplicates()
+        return pairs["lat"].to_numpy(dtype=float), pairs["lng"].to_numpy(dtype=float)
 
     def suspects(self, min_reporters: int) -> list[str]:
         """Ids of the rows the rule flags over the whole batch that no chunk flagged (the

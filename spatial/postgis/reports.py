@@ -337,6 +337,47 @@ def merge_changed(conn: Connection, *, source: str, batch_id: int) -> MergeCount
     )
 
 
+def has_reports(conn: Connection) -> bool:
+    """Whether ``reports`` holds any row (visible to this transaction)."""
+    return bool(conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM reports)")).scalar_one())
+
+
+def flag_shared_coordinates(
+    conn: Connection,
+    lat: npt.ArrayLike,
+    lng: npt.ArrayLike,
+    min_reporters: int,
+    flag: str,
+) -> int:
+    """Add ``flag`` to every report at one of these exact coordinates where, over all reports
+    of every source and batch, at least ``min_reporters`` different reporters sent one (a
+    missing reporter counts as one); returns the number of reports newly flagged.
+
+    The rule of ``ingest.validate.suspect_location_mask`` applied across batches: a
+    placeholder geocode that gathers its reports over several exports. Each coordinate is one
+    look-up in the GiST index of ``reports.geom`` (then compared exactly).
+    """
+    xs = np.asarray(lng, dtype=float).tolist()
+    ys = np.asarray(lat, dtype=float).tolist()
+    if not xs:
+        return 0
+    res = conn.execute(
+        sa.text(
+            "WITH c AS (SELECT x, y, ST_SetSRID(ST_MakePoint(x, y), 4326) AS pt "
+            "           FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) AS u (x, y)), "
+            "     shared AS (SELECT c.x, c.y, c.pt FROM c JOIN reports q ON q.geom && c.pt "
+            "                AND ST_X(q.geom) = c.x AND ST_Y(q.geom) = c.y "
+            "                GROUP BY c.x, c.y, c.pt "
+            "                HAVING count(DISTINCT coalesce(q.reporter_pseudonym, '')) >= :m) "
+            "UPDATE reports r SET flags = array_append(r.flags, :f) FROM shared s "
+            "WHERE r.geom && s.pt AND ST_X(r.geom) = s.x AND ST_Y(r.geom) = s.y "
+            "AND NOT (:f = ANY (r.flags))"
+        ),
+        {"xs": xs, "ys": ys, "m": min_reporters, "f": flag},
+    )
+    return int(res.rowcount or 0)
+
+
 def add_flag(conn: Connection, source: str, source_ids: list[str], flag: str) -> int:
     """Add ``flag`` to the reports of ``source`` with these ids (where not set yet); returns
     the number of reports newly flagged."""

@@ -327,3 +327,48 @@ def test_content_hashes_are_stable_across_versions() -> None:
         "lng": pa.array([50.5, 50.61234567]),
     }
     assert content_hashes(cols).to_pylist() == ["8139919995491985636", "10442329466581536495"]
+
+
+def _csv(path, rows) -> None:  # type: ignore[no-untyped-def]
+    header = "report_id,created_at,latitude,longitude,category,description,reporter_id,channel,photo_url,status\n"
+    body = "".join(
+        f"{rid},2026-11-0{i % 9 + 1}T08:00:00+03:00,{lat},{lng},pothole,حفرة,{who},ios,,open\n"
+        for i, (rid, lat, lng, who) in enumerate(rows)
+    )
+    path.write_text(header + body, encoding="utf-8")
+
+
+def test_suspect_location_across_batches(conn, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A placeholder coordinate that gathers its reporters over two exports: below the rule's
+    five reporters in each, flagged (in both batches) once the second arrives; a coordinate
+    with fewer reporters stays unflagged."""
+    p, other = (26.21013, 50.57021), (26.21502, 50.57503)
+    first = [(f"X-{i}", *p, f"3600 00{i:02d}") for i in range(3)]
+    first += [(f"X-q{i}", *other, f"3600 01{i:02d}") for i in range(2)]
+    second = [(f"X-{i}", *p, f"3600 00{i:02d}") for i in range(3, 5)]
+    second += [("X-q2", *other, "3600 0102")]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    _csv(a, first)
+    _csv(b, second)
+
+    def flagged() -> dict[str, bool]:
+        rows = conn.execute(
+            sa.text(
+                "SELECT source_id, 'suspect_location' = ANY(flags) FROM reports "
+                "WHERE source = 'across' ORDER BY 1"
+            )
+        )
+        return {r[0]: r[1] for r in rows}
+
+    s1 = ingest_file(conn, a, key=KEY, now=NOW, source="across")
+    assert s1.n_new == 5 and not any(flagged().values())
+    s2 = ingest_file(conn, b, key=KEY, now=NOW, source="across")
+    assert s2.n_new == 3
+    got = flagged()
+    assert {k for k, v in got.items() if v} == {f"X-{i}" for i in range(5)}
+    assert s2.flags.get("suspect_location") == 5
+    # a third export with one more report there: flagged on arrival, the others unchanged
+    c = tmp_path / "c.csv"
+    _csv(c, [("X-5", *p, "3600 0005")])
+    s3 = ingest_file(conn, c, key=KEY, now=NOW, source="across")
+    assert s3.flags.get("suspect_location") == 1 and flagged()["X-5"]
