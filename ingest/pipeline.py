@@ -1,10 +1,14 @@
 """The ingest pipeline: read -> validate -> redact and pseudonymise -> route -> load.
 
 One file is one batch and one database transaction (the caller's connection): the batch row,
-the rejects, the raw rows and the merged reports are committed together or not at all, so a
-killed ingest leaves nothing and running it again completes it. The file is streamed in
-chunks; each chunk is prepared in vectorised pandas/Arrow and COPied into a staging table;
-the merge into ``reports`` runs once at the end under a per-source advisory lock.
+the rejects, the raw rows and the reports are committed together or not at all, so a killed
+ingest leaves nothing and running it again completes it. The file is streamed in chunks;
+each chunk is prepared in vectorised pandas/Arrow on the calling thread (validated, redacted,
+pseudonymised, routed, gridded, hashed and encoded for COPY) while a loader thread sends the
+previous one under a per-source advisory lock: new rows straight into ``reports``, changed
+rows through a staging table and an UPDATE, the rejects, and the raw rows as one block. At
+the end, ``suspect_location`` is judged over the whole batch and against the reports already
+loaded, and the batch counts are stored.
 """
 
 from __future__ import annotations
