@@ -19,7 +19,8 @@ Reason codes (first failing check wins, in this order):
 Repairs (the row is accepted and flagged): ``swapped_coordinates``, ``non_latin_digits``
 (Arabic-Indic or Persian digits, Arabic decimal separator), ``naive_timestamp`` (no offset:
 taken as Asia/Bahrain). Flag only: ``suspect_location`` (at least ``suspect_min_reporters``
-different reporters at the identical coordinate).
+different reporters at the identical coordinate; judged here within a chunk, by
+``ingest.pipeline`` over the whole batch and against the reports already loaded).
 """
 
 from __future__ import annotations
