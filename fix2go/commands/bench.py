@@ -25,16 +25,21 @@ BENCHMARKS = {
 }
 
 
+# the options every benchmark takes (one definition, shared by the commands below)
+REPORTS = typer.Option(1_000_000, "--reports", help="Generated reports to use.")
+SEED = typer.Option(7, "--seed", help="Generator seed.")
+AS_JSON = typer.Option(False, "--json", help="Print the figures as JSON.")
+
+
+def _echo_json(figures: object, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2, default=str))
+
+
 def _make(name: str, summary: str) -> None:
-    def command(
-        reports: int = typer.Option(1_000_000, "--reports", help="Generated reports to use."),
-        seed: int = typer.Option(7, "--seed", help="Generator seed."),
-        as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
-    ) -> None:
+    def command(reports: int = REPORTS, seed: int = SEED, as_json: bool = AS_JSON) -> None:
         module = importlib.import_module(f"benchmarks.bench_{name}")
-        figures = module.run(reports=reports, seed=seed)
-        if as_json:
-            typer.echo(json.dumps(figures, indent=2, default=str))
+        _echo_json(module.run(reports=reports, seed=seed), as_json)
 
     command.__doc__ = f"Benchmark: {summary}."
     bench_app.command(name)(command)
@@ -47,9 +52,9 @@ for _name, _summary in BENCHMARKS.items():
 
 @bench_app.command("ingest")
 def ingest(
-    reports: int = typer.Option(1_000_000, "--reports", help="Generated reports to use."),
-    seed: int = typer.Option(7, "--seed", help="Generator seed."),
-    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    reports: int = REPORTS,
+    seed: int = SEED,
+    as_json: bool = AS_JSON,
     runs: int = typer.Option(
         1, "--runs", min=1, help="Measured pairs (full ingest, floor) on the same file; medians."
     ),
@@ -60,16 +65,14 @@ def ingest(
     """Benchmark: full ingest vs a plain COPY of the same prepared rows into the same indexed
     table."""
     module = importlib.import_module("benchmarks.bench_ingest")
-    figures = module.run(reports=reports, seed=seed, runs=runs, chunk_rows=chunk_rows)
-    if as_json:
-        typer.echo(json.dumps(figures, indent=2, default=str))
+    _echo_json(module.run(reports=reports, seed=seed, runs=runs, chunk_rows=chunk_rows), as_json)
 
 
 @bench_app.command("dashboard")
 def dashboard(
-    reports: int = typer.Option(1_000_000, "--reports", help="Generated reports to use."),
-    seed: int = typer.Option(7, "--seed", help="Generator seed."),
-    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    reports: int = REPORTS,
+    seed: int = SEED,
+    as_json: bool = AS_JSON,
     keep: bool = typer.Option(
         False, "--keep", help="Keep the bench database afterwards (for a later --reuse)."
     ),
@@ -90,8 +93,7 @@ def dashboard(
         module.drop()
         return
     figures = module.run(reports=reports, seed=seed, reuse=reuse, keep=keep, runs=runs)
-    if as_json:
-        typer.echo(json.dumps(figures, indent=2, default=str))
+    _echo_json(figures, as_json)
 
 
 def register(app: typer.Typer) -> None:
