@@ -43,7 +43,7 @@ from spatial.ewkb import points_to_hex_ewkb
 from spatial.grid import REPORT_H3_RESOLUTION, points_to_cells
 from spatial.postgis import reports as db
 from spatial.postgis.routing import read_boundary_layers
-from spatial.routing import BoundaryLayers, RoutingConfig, assign_jurisdiction
+from spatial.routing import ROUTING_COLUMNS, BoundaryLayers, RoutingConfig, assign_jurisdiction
 
 DEFAULT_SOURCES = {"csv": "fix2go", "geojson": "fix2go", "parquet": "fix2go", "open311": "open311"}
 """Source name of each format when ``--source`` is not given."""
@@ -85,13 +85,11 @@ class IngestSummary:
 
 @dataclass(frozen=True)
 class PreparedChunk:
-    """One chunk ready for COPY: staged rows, rejects and raw rows (Arrow tables), and the
-    same already encoded for COPY (encoded on the preparing thread, so the loader thread only
-    sends bytes)."""
+    """One chunk ready for COPY: the staged (accepted) rows as an Arrow table, and they, the
+    rejects and the raw rows encoded for COPY (on the preparing thread, so the loader thread
+    only sends bytes)."""
 
     staged: pa.Table
-    rejects: pa.Table
-    raw: pa.Table
     n_in: int
     rejects_by_reason: dict[str, int]
     flags: dict[str, int]
@@ -173,8 +171,8 @@ def prepare_chunk(
 ) -> PreparedChunk:
     """Validate, redact, pseudonymise, route and grid one canonical chunk (no database).
 
-    Every input row ends in exactly one of ``staged`` (accepted) or ``rejects``; every input
-    row is in ``raw``.
+    Every input row ends in exactly one of ``staged`` (accepted) or ``rejects_copy``; every
+    input row is in ``raw_copy``.
     """
     res = validate(frame, region, config.validation, now=now, seen_ids=seen_ids)
     acc = res.accepted
@@ -202,21 +200,17 @@ def prepare_chunk(
         "lat": pa.array(acc["lat"].to_numpy(dtype=float)),
         "lng": pa.array(acc["lng"].to_numpy(dtype=float)),
     }
-    for name in (
-        "governorate_code",
-        "authority_code",
-        "agency_code",
-        "routing_reason",
-        "routing_status",
-        "place_en",
-        "place_ar",
-    ):
-        cols[name] = _str_array(routing[name]) if routing is not None else pa.nulls(n, pa.string())
-    cols["routing_confidence"] = (
-        pa.array(routing["routing_confidence"].to_numpy(dtype=float), from_pandas=True)
-        if routing is not None
-        else pa.nulls(n, pa.float64())
-    )
+    for name in ROUTING_COLUMNS:  # text columns, and the confidence as a float
+        if name == "routing_confidence":
+            cols[name] = (
+                pa.array(routing[name].to_numpy(dtype=float), from_pandas=True)
+                if routing is not None
+                else pa.nulls(n, pa.float64())
+            )
+        else:
+            cols[name] = (
+                _str_array(routing[name]) if routing is not None else pa.nulls(n, pa.string())
+            )
     cols["h3_cell"] = (
         pa.array(cells.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True).cast(
             pa.int64()
@@ -249,8 +243,6 @@ def prepare_chunk(
     flags = {f: int(acc[f"flag_{f}"].sum()) for f in FLAGS if f"flag_{f}" in acc}
     return PreparedChunk(
         staged=staged,
-        rejects=rejects,
-        raw=raw,
         n_in=len(frame),
         rejects_by_reason={str(k): int(v) for k, v in rej["reason"].value_counts().items()},
         flags=flags,
@@ -331,9 +323,7 @@ def ingest_file(
     db.lock_source(conn, source)
     # a source with no report yet (under the lock) needs no look-up of known ids: the batch's
     # own duplicates are already rejected by validation
-    loader = _Loader(
-        conn, source=source, batch_id=batch_id, lookup=db.source_has_reports(conn, source)
-    )
+    loader = _Loader(conn, source=source, batch_id=batch_id, lookup=db.has_reports(conn, source))
     # earlier reports (of any source) at a coordinate of this batch count for suspect_location
     reports_before = db.has_reports(conn)
     loader.start()
@@ -368,7 +358,7 @@ def ingest_file(
             timings["load_wait"] += time.perf_counter() - t
             n_in += chunk.n_in
             n_chunks += 1
-            n_rejected += chunk.rejects.num_rows
+            n_rejected += chunk.rejects_copy.rows
             for k, v in chunk.rejects_by_reason.items():
                 reasons[k] = reasons.get(k, 0) + v
             for k, v in chunk.flags.items():

@@ -189,11 +189,6 @@ def rejects_payload(table: pa.Table) -> CopyPayload:
     return csv_payload("ingest_rejects", REJECT_COLUMNS, table)
 
 
-def copy_rejects(conn: Connection, table: pa.Table) -> None:
-    """COPY rejects (:data:`REJECT_COLUMNS`) into ``ingest_rejects``."""
-    copy_payload(conn, rejects_payload(table))
-
-
 _TEXT_COPY_ESCAPES = ((92, "\\", "\\\\"), (9, "\t", "\\t"), (10, "\n", "\\n"), (13, "\r", "\\r"))
 """COPY text-format escapes, backslash first: the byte, the character, its replacement."""
 
@@ -222,7 +217,7 @@ def raw_rows_payload(table: pa.Table) -> CopyPayload:
     numbers = table.column("row_number").to_numpy()
     first = int(numbers[0])
     if len(batches) != 1 or not np.array_equal(numbers, np.arange(first, first + len(numbers))):
-        raise ValueError("copy_raw_rows: a block holds consecutive rows of one batch")
+        raise ValueError("raw_rows_payload: a block holds consecutive rows of one batch")
     raw = table.column("raw").combine_chunks().cast(pa.string())
     body = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(raw)], pa.int32()), raw), ",")
     text = _string_bytes(body)
@@ -244,26 +239,6 @@ def _string_bytes(one: pa.Array) -> npt.NDArray[np.uint8]:
     return np.frombuffer(data, dtype=np.uint8)[lo:hi] if data is not None else np.empty(0, np.uint8)
 
 
-def copy_raw_rows(conn: Connection, table: pa.Table) -> None:
-    """Store raw rows in the restricted ``raw_row_blocks`` (see :func:`raw_rows_payload`).
-
-    Raises
-    ------
-    ValueError
-        When the rows are not consecutive rows of one batch.
-    """
-    copy_payload(conn, raw_rows_payload(table))
-
-
-def source_has_reports(conn: Connection, source: str) -> bool:
-    """Whether ``reports`` holds any row of ``source`` (visible to this transaction)."""
-    return bool(
-        conn.execute(
-            sa.text("SELECT EXISTS (SELECT 1 FROM reports WHERE source = :src)"), {"src": source}
-        ).scalar_one()
-    )
-
-
 def existing_hashes(conn: Connection, source: str, source_ids: list[str]) -> dict[str, str]:
     """``source_id -> content_hash`` of the given ids already in ``reports`` for ``source``."""
     if not source_ids:
@@ -282,12 +257,6 @@ def new_reports_payload(table: pa.Table) -> CopyPayload:
     """New rows (columns :data:`NEW_REPORT_COLUMNS`, ``geom`` as hex EWKB) as a COPY into
     ``reports``."""
     return csv_payload("reports", NEW_REPORT_COLUMNS, table)
-
-
-def copy_new_reports(conn: Connection, table: pa.Table) -> None:
-    """COPY new rows (columns :data:`NEW_REPORT_COLUMNS`, ``geom`` as hex EWKB) into
-    ``reports``. The caller has checked, under :func:`lock_source`, that none exists yet."""
-    copy_payload(conn, new_reports_payload(table))
 
 
 def merge_changed(conn: Connection, *, source: str, batch_id: int) -> MergeCounts:
@@ -337,9 +306,16 @@ def merge_changed(conn: Connection, *, source: str, batch_id: int) -> MergeCount
     )
 
 
-def has_reports(conn: Connection) -> bool:
-    """Whether ``reports`` holds any row (visible to this transaction)."""
-    return bool(conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM reports)")).scalar_one())
+def has_reports(conn: Connection, source: str | None = None) -> bool:
+    """Whether ``reports`` holds any row (of ``source`` when given) visible to this
+    transaction."""
+    if source is None:
+        return bool(conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM reports)")).scalar_one())
+    return bool(
+        conn.execute(
+            sa.text("SELECT EXISTS (SELECT 1 FROM reports WHERE source = :src)"), {"src": source}
+        ).scalar_one()
+    )
 
 
 def flag_shared_coordinates(

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from spatial.categories import category_codes
 from spatial.postgis.engine import raw_connection
-from spatial.postgis.reports import copy_raw_rows
+from spatial.postgis.reports import copy_payload, raw_rows_payload
 
 
 def _batch(conn: Connection) -> int:
@@ -223,7 +223,7 @@ def test_raw_rows_keep_the_row_verbatim_and_refuse_non_json(conn: Connection) ->
         ), bad
 
 
-def test_copy_raw_rows_takes_consecutive_rows_of_one_batch(conn: Connection) -> None:
+def test_raw_rows_payload_takes_consecutive_rows_of_one_batch(conn: Connection) -> None:
     batch = _batch(conn)
     table = pa.table(
         {
@@ -233,10 +233,10 @@ def test_copy_raw_rows_takes_consecutive_rows_of_one_batch(conn: Connection) -> 
         }
     )
     with pytest.raises(ValueError, match="consecutive rows of one batch"):
-        copy_raw_rows(conn, table)
+        copy_payload(conn, raw_rows_payload(table))
 
 
-def test_copy_raw_rows_keeps_backslashes_control_escapes_and_quotes(conn: Connection) -> None:
+def test_raw_rows_payload_keeps_backslashes_control_escapes_and_quotes(conn: Connection) -> None:
     batch = _batch(conn)
     texts = [
         '{"description": "line1\\nline2\\ttab \\\\ back \\"quoted\\" ; , |"}',
@@ -252,7 +252,7 @@ def test_copy_raw_rows_keeps_backslashes_control_escapes_and_quotes(conn: Connec
             "raw": pa.array(texts, pa.string()),
         }
     )
-    copy_raw_rows(conn, table)
+    copy_payload(conn, raw_rows_payload(table))
     stored = conn.execute(
         sa.text("SELECT raw::text FROM raw_rows WHERE batch_id = :b ORDER BY row_number"),
         {"b": batch},
