@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+import typer
 from sqlalchemy.engine import Engine
 
+from fix2go.commands import export as export_cmd
 from spatial.postgis.engine import make_engine
 
 
@@ -24,3 +26,16 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def export_app() -> typer.Typer:
+    """The ``export`` command alone on a Typer app (the callback keeps it a sub-command)."""
+    app = typer.Typer()
+    export_cmd.register(app)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    return app

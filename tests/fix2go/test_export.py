@@ -126,15 +126,8 @@ def export_db(new_database: Callable[..., str]) -> Iterator[str]:
 
 
 @pytest.fixture
-def cli() -> typer.Typer:
-    app = typer.Typer()
-    export_cmd.register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+def cli(export_app: typer.Typer) -> typer.Typer:
+    return export_app
 
 
 def test_export_cli_all_formats(cli: typer.Typer, export_db: str, tmp_path: Path) -> None:

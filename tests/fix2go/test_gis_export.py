@@ -14,7 +14,6 @@ from geopandas.testing import assert_geodataframe_equal
 from sqlalchemy.engine import Connection
 from typer.testing import CliRunner
 
-from fix2go.commands import export as export_cmd
 from fix2go.gis_export import (
     GPKG_TIME_UNIT,
     LAYER_COLUMNS,
@@ -148,17 +147,10 @@ def test_bad_targets_are_refused(
 
 
 @pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, export_app: typer.Typer) -> typer.Typer:
     """The export command alone, on the session database (reference data and boundaries)."""
     monkeypatch.setenv("DATABASE_URL", db_url)
-    app = typer.Typer()
-    export_cmd.register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+    return export_app
 
 
 @pytest.mark.parametrize(("fmt", "name"), [("gpkg", "all.gpkg"), ("parquet", "all_parquet")])
