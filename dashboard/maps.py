@@ -18,6 +18,7 @@ import folium.plugins
 import geopandas as gpd
 import h3
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from branca.element import MacroElement
@@ -118,11 +119,12 @@ class _DropTilesOnError(MacroElement):
         self.tiles = tiles_name
 
 
-def _hex_color(value: float, vmax: float) -> str:
+def _hex_classes(values: npt.NDArray[np.float64], vmax: float) -> list[int]:
+    """Index into :data:`HEX_COLORS` of each value: five equal steps of ``[0, vmax]``."""
     if vmax <= 0:
-        return HEX_COLORS[0]
-    idx = min(int(value / vmax * len(HEX_COLORS)), len(HEX_COLORS) - 1)
-    return HEX_COLORS[max(idx, 0)]
+        return [0] * len(values)
+    idx = (values / vmax * len(HEX_COLORS)).astype(np.int64)  # truncates, as int() did
+    return np.clip(idx, 0, len(HEX_COLORS) - 1).tolist()
 
 
 COORD_DECIMALS = 5
@@ -185,7 +187,7 @@ def hexagon_layer(
     PolygonSet(
         cells_to_polygons(cells["h3_cell"].to_numpy()),
         styles=[{**style, "fillColor": c} for c in HEX_COLORS],
-        style_index=[HEX_COLORS.index(_hex_color(v, vmax)) for v in values],
+        style_index=_hex_classes(values, vmax),
         tooltips=[f"{v:,.0f}" for v in values],
         tooltip_title=label or value_column,
         properties=[
