@@ -54,15 +54,13 @@ from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from dashboard.maps import HEX_COLORS
 from fix2go.commands.dedup import run_dedup
 from fix2go.commands.hotspots import run_hotspots
-from fix2go.database import admin_url, drop_database, ensure_database
-from fix2go.reference import prepare_reference
+from fix2go.database import admin_url, create_database, drop_database
 from fix2go.secrets import pseudonym_key
-from fix2go.settings import PROJECT_ROOT, SQL_DIR, load
+from fix2go.settings import PROJECT_ROOT
 from ingest.generate import generate, write_export
 from ingest.pipeline import ingest_file
 from spatial.postgis import dashboard as q
 from spatial.postgis.engine import make_engine
-from spatial.postgis.migrate import migrate
 
 BENCH_DB = "fix2go_bench_dashboard"
 PREPARED_MARK = "fix2go bench dashboard: reports={reports} seed={seed}"
@@ -78,17 +76,10 @@ def prepare(reports: int, seed: int) -> tuple[str, dict[str, float]]:
     """A fresh bench database with ``reports`` generated reports, deduped, with hotspots."""
     admin = admin_url()
     drop_database(admin, BENCH_DB)
-    ensure_database(admin, BENCH_DB)
-    url = make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)
+    url = create_database(admin, BENCH_DB)
     engine = make_engine(url)
     times: dict[str, float] = {}
     try:
-        migrate(engine, SQL_DIR)
-        with engine.begin() as conn:
-            prepare_reference(conn, load().data_dir)
-            from spatial.postgis.security import ensure_agency_roles
-
-            ensure_agency_roles(conn)
         t0 = time.perf_counter()
         data = generate(reports, seed)
         with tempfile.TemporaryDirectory(prefix="fix2go-bench-") as tmp:

@@ -38,14 +38,11 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from fix2go.database import admin_url, drop_database, ensure_database
-from fix2go.reference import prepare_reference
-from fix2go.settings import SQL_DIR, load
+from fix2go.database import admin_url, create_database, drop_database
 from ingest.pipeline import IngestConfig, ingest_file
 from spatial.postgis.engine import make_engine, raw_connection
-from spatial.postgis.migrate import migrate
 
 BENCH_DB = f"fix2go_bench_ingest_{os.getpid()}"
 """Throw-away database, one per process (two benchmarks or a test may run at once)."""
@@ -105,13 +102,7 @@ def _generate(path: Path, reports: int, seed: int) -> float:
 def _fresh_database(admin: str) -> Engine:
     """The throw-away bench database, new: migrated, reference data and boundaries loaded."""
     drop_database(admin, BENCH_DB)
-    ensure_database(admin, BENCH_DB)
-    url = make_url(admin).set(database=BENCH_DB).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    migrate(engine, SQL_DIR)
-    with engine.begin() as conn:
-        prepare_reference(conn, load().data_dir)
-    return engine
+    return make_engine(create_database(admin, BENCH_DB))
 
 
 def _measure_once(admin: str, csv: Path, tmp: Path, chunk_rows: int) -> dict[str, Any]:

@@ -63,6 +63,30 @@ def ensure_database(admin_url: str, name: str) -> bool:
     return not exists
 
 
+def create_database(admin_url: str, name: str, *, reference: bool = True) -> str:
+    """Database ``name`` on the server of ``admin_url`` (created when missing, see
+    :func:`ensure_database`) with every migration applied and, with ``reference``, the
+    reference data, boundaries and agency roles; returns its URL. For throw-away databases
+    (tests, benchmarks)."""
+    ensure_database(admin_url, name)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        migrate(engine, SQL_DIR)
+        if reference:
+            # imported here: the reference loader pulls in geopandas, which the CLI's start-up
+            # does not need
+            from fix2go.reference import prepare_reference
+            from spatial.postgis.security import ensure_agency_roles
+
+            with engine.begin() as conn:
+                prepare_reference(conn, load().data_dir)
+                ensure_agency_roles(conn)
+    finally:
+        engine.dispose()
+    return url
+
+
 def drop_database(admin_url: str, name: str) -> None:
     """Drop database ``name`` (closing its other connections first)."""
     engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")

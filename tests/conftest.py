@@ -22,15 +22,13 @@ from itertools import count
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 
 from fix2go.database import admin_url as database_admin_url
-from fix2go.database import drop_database, ensure_database
-from fix2go.reference import prepare_reference
-from fix2go.settings import SQL_DIR, load
+from fix2go.database import create_database, drop_database
+from fix2go.settings import load
 from spatial.errors import Fix2GoError
 from spatial.postgis.engine import check_connection, make_engine
-from spatial.postgis.migrate import migrate
 
 HOW_TO_START = (
     "start the embedded PostGIS with `.venv/bin/fix2go db start` (after `make setup`), "
@@ -55,25 +53,6 @@ def admin_url() -> str:
     return admin
 
 
-def _prepare_reference(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            prepare_reference(conn, load().data_dir)
-            _ensure_roles(conn)
-    finally:
-        engine.dispose()
-
-
-def _ensure_roles(conn: Connection) -> None:
-    """Agency roles for row-level security, once the routing layer defines them."""
-    try:
-        from spatial.postgis.security import ensure_agency_roles
-    except ImportError:  # routing/security not built yet
-        return
-    ensure_agency_roles(conn)
-
-
 @pytest.fixture(scope="session")
 def new_database(admin_url: str) -> Iterator[Callable[..., str]]:
     """Factory of throw-away migrated databases, all dropped at the end of the session."""
@@ -81,17 +60,8 @@ def new_database(admin_url: str) -> Iterator[Callable[..., str]]:
 
     def factory(*, reference: bool = True) -> str:
         name = f"fix2go_test_{os.getpid()}_{next(_counter)}"
-        ensure_database(admin_url, name)
         created.append(name)
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        engine = make_engine(url)
-        try:
-            migrate(engine, SQL_DIR)
-        finally:
-            engine.dispose()
-        if reference:
-            _prepare_reference(url)
-        return url
+        return create_database(admin_url, name, reference=reference)
 
     yield factory
     for name in created:
